@@ -1,0 +1,108 @@
+import { Rng } from './rng.ts';
+import type { TimerEntry } from './heap.ts';
+
+/** The time source and randomness of the current run: virtual (simulated) or real. */
+export interface Runtime {
+  readonly mode: 'virtual' | 'real';
+  readonly rng: Rng;
+  /** Milliseconds since the run started. */
+  nowMs(): number;
+  /** Calls `callback` after `delayMs` (and every `intervalMs` after that, if given). */
+  setTimer(callback: () => void, delayMs: number, intervalMs?: number): TimerRef;
+  clearTimer(ref: TimerRef): void;
+  /** False once the run is over: timers set from then on never fire. */
+  readonly alive: boolean;
+  /** Channels with a blocked sender or receiver, for deadlock reports. */
+  readonly blocked: Set<{ describeBlocked(): string }>;
+  /** Which server's code is running, where known (set by the network and the tester). */
+  currentServer: string | undefined;
+}
+
+/** A timer handle: the virtual heap entry, or a real Node timeout. */
+export type TimerRef = TimerEntry | NodeJS.Timeout | { dead: true };
+
+const realSetTimeout = globalThis.setTimeout;
+const realClearTimeout = globalThis.clearTimeout;
+const realSetInterval = globalThis.setInterval;
+const realClearInterval = globalThis.clearInterval;
+const realPerformanceNow = performance.now.bind(performance);
+
+/** Real time: timers are Node's own; randomness still comes from a seeded generator. */
+export class RealRuntime implements Runtime {
+  readonly mode = 'real' as const;
+  readonly rng: Rng;
+  readonly blocked = new Set<{ describeBlocked(): string }>();
+  currentServer: string | undefined;
+  alive = true;
+  private readonly startMs = realPerformanceNow();
+  private readonly live = new Set<NodeJS.Timeout>();
+
+  constructor(seed: string) {
+    this.rng = new Rng(seed);
+  }
+
+  nowMs(): number {
+    return realPerformanceNow() - this.startMs;
+  }
+
+  setTimer(callback: () => void, delayMs: number, intervalMs = 0): TimerRef {
+    if (!this.alive) return { dead: true };
+    const delay = clampDelay(delayMs);
+    if (intervalMs > 0) {
+      const handle = realSetInterval(() => this.alive && callback(), clampDelay(intervalMs));
+      this.live.add(handle);
+      return handle;
+    }
+    const handle = realSetTimeout(() => {
+      this.live.delete(handle);
+      if (this.alive) callback();
+    }, delay);
+    this.live.add(handle);
+    return handle;
+  }
+
+  clearTimer(ref: TimerRef): void {
+    if ('dead' in ref) return;
+    if ('atMs' in ref) return;
+    realClearTimeout(ref);
+    realClearInterval(ref);
+    this.live.delete(ref);
+  }
+
+  /** Ends the run: pending timers are cleared so nothing of it runs on. */
+  stop(): void {
+    this.alive = false;
+    for (const h of this.live) {
+      realClearTimeout(h);
+      realClearInterval(h);
+    }
+    this.live.clear();
+  }
+}
+
+/** Node's rule: a delay that is not a number in [1, 2^31-1] becomes 1 ms. Zero stays zero here. */
+export function clampDelay(delayMs: number): number {
+  if (typeof delayMs !== 'number' || Number.isNaN(delayMs) || delayMs < 0) return 0;
+  if (delayMs > 2147483647) return 1;
+  return delayMs;
+}
+
+let fallback: RealRuntime | undefined;
+let active: Runtime | undefined;
+
+/**
+ * The runtime of the run in progress. Outside any run (a real cluster node, a script) this is a
+ * real-time runtime with a fresh random seed, so student code works there unchanged.
+ */
+export function currentRuntime(): Runtime {
+  if (active !== undefined) return active;
+  fallback ??= new RealRuntime(`outside-${Math.random()}`);
+  return fallback;
+}
+
+/** Makes `runtime` the current one; `undefined` returns to the real-time fallback. */
+export function setCurrentRuntime(runtime: Runtime | undefined): void {
+  active = runtime;
+}
+
+export { realSetTimeout, realClearTimeout, realPerformanceNow };

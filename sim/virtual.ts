@@ -1,0 +1,179 @@
+import { TimerHeap, type TimerEntry } from './heap.ts';
+import { Rng } from './rng.ts';
+import { clampDelay, realPerformanceNow, type Runtime, type TimerRef } from './runtime.ts';
+import { DeadlockError, LivelockError, TimeLimitError, UncaughtError, describeThrown } from './errors.ts';
+
+const realSetImmediate = globalThis.setImmediate;
+
+/** Limits that keep a run from hanging; every one of them ends the run with a message. */
+export interface VirtualLimits {
+  /** Events fired without virtual time moving forward (a zero-delay timer loop). */
+  maxEventsPerInstant: number;
+  /** Real time the whole run may take. */
+  realTimeLimitMs: number;
+  /** Virtual time the whole run may take. */
+  virtualTimeLimitMs: number;
+}
+
+export const defaultLimits: VirtualLimits = {
+  maxEventsPerInstant: 100_000,
+  realTimeLimitMs: 600_000,
+  virtualTimeLimitMs: 3_600_000,
+};
+
+/**
+ * Virtual time. Timers wait in a heap ordered by (time, seq); the driver fires one, then yields
+ * to the real event loop with setImmediate so that every promise continuation it caused runs
+ * before the next timer. The clock jumps straight to the next timer: idle time costs nothing.
+ */
+export class VirtualRuntime implements Runtime {
+  readonly mode = 'virtual' as const;
+  readonly rng: Rng;
+  readonly blocked = new Set<{ describeBlocked(): string }>();
+  currentServer: string | undefined;
+  alive = true;
+  /** Events fired so far. */
+  events = 0;
+  private clockMs = 0;
+  private seq = 0;
+  private readonly heap = new TimerHeap();
+  private hashA = 0x811c9dc5;
+  private hashB = 0x2545f491;
+  private failure: Error | undefined;
+
+  constructor(
+    seed: string,
+    private readonly limits: VirtualLimits = defaultLimits,
+    /** Called every few thousand events with the virtual time, so a watchdog can see progress. */
+    private readonly onProgress?: (virtualMs: number, server: string | undefined) => void,
+  ) {
+    this.rng = new Rng(seed);
+  }
+
+  nowMs(): number {
+    return this.clockMs;
+  }
+
+  setTimer(callback: () => void, delayMs: number, intervalMs = 0): TimerRef {
+    if (!this.alive) return { dead: true };
+    const entry: TimerEntry = {
+      atMs: this.clockMs + clampDelay(delayMs),
+      seq: this.seq++,
+      callback,
+      cancelled: false,
+      intervalMs: intervalMs > 0 ? Math.max(1, intervalMs) : 0,
+      server: this.currentServer,
+    };
+    this.heap.push(entry);
+    return entry;
+  }
+
+  clearTimer(ref: TimerRef): void {
+    if ('atMs' in ref) ref.cancelled = true;
+  }
+
+  /** Records a failure from outside the event loop (an unhandled rejection); the driver throws it. */
+  fail(error: Error): void {
+    this.failure ??= error;
+  }
+
+  /** A hex digest of every event fired (time, order, randomness drawn): equal runs, equal hashes. */
+  traceHash(): string {
+    return (this.hashA >>> 0).toString(16).padStart(8, '0') + (this.hashB >>> 0).toString(16).padStart(8, '0');
+  }
+
+  /** Mixes extra facts (e.g. an RPC's outcome) into the trace hash. */
+  mix(value: number): void {
+    this.hashA = Math.imul(this.hashA ^ value, 16777619);
+    this.hashB = Math.imul(this.hashB ^ (value + 0x9e3779b9), 2246822519) ^ (this.hashB >>> 13);
+  }
+
+  /** Runs `body` to completion on virtual time. */
+  drive<T>(body: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      let settled = false;
+      let value: T;
+      let error: unknown;
+      let bodyFailed = false;
+      const startReal = realPerformanceNow();
+      let sameInstant = 0;
+      const finish = (fail: unknown, ok?: T): void => {
+        this.alive = false;
+        if (fail !== undefined) reject(fail);
+        else resolve(ok as T);
+      };
+      try {
+        body().then(
+          (v) => {
+            settled = true;
+            value = v;
+          },
+          (e: unknown) => {
+            settled = true;
+            bodyFailed = true;
+            error = e;
+          },
+        );
+      } catch (e) {
+        finish(e);
+        return;
+      }
+      const step = (): void => {
+        if (this.failure !== undefined) return finish(this.failure);
+        if (settled) return bodyFailed ? finish(error ?? new Error('the test failed with undefined')) : finish(undefined, value);
+        const next = this.heap.peekLive();
+        if (next === undefined) return finish(this.deadlock());
+        this.heap.pop();
+        if (next.atMs > this.clockMs) {
+          this.clockMs = next.atMs;
+          sameInstant = 0;
+        } else if (++sameInstant > this.limits.maxEventsPerInstant) {
+          return finish(
+            new LivelockError(
+              `livelock: more than ${this.limits.maxEventsPerInstant} events fired at virtual time ${this.clockMs} ms without time moving on. ` +
+                `Some code keeps scheduling zero-delay timers (setTimeout(f, 0), setImmediate or sleep(0) in a loop); sleep for a few milliseconds instead.`,
+            ),
+          );
+        }
+        if (this.clockMs > this.limits.virtualTimeLimitMs) {
+          return finish(new TimeLimitError(`the run used more than ${this.limits.virtualTimeLimitMs / 1000} s of virtual time`));
+        }
+        this.events++;
+        this.mix(next.atMs);
+        this.mix(next.seq);
+        this.mix(this.rng.draws);
+        if ((this.events & 1023) === 0) {
+          const realMs = realPerformanceNow() - startReal;
+          if (realMs > this.limits.realTimeLimitMs) {
+            return finish(
+              new LivelockError(
+                `livelock: the run took more than ${this.limits.realTimeLimitMs / 1000} s of real time and reached only ${(this.clockMs / 1000).toFixed(1)} s of virtual time`,
+              ),
+            );
+          }
+          this.onProgress?.(this.clockMs, this.currentServer);
+        }
+        if (next.intervalMs > 0) {
+          next.atMs += next.intervalMs;
+          next.seq = this.seq++;
+          this.heap.push(next);
+        }
+        this.currentServer = next.server;
+        try {
+          next.callback();
+        } catch (e) {
+          const where = next.server === undefined ? '' : ` in server ${next.server}`;
+          this.fail(new UncaughtError(`uncaught exception at virtual time ${this.clockMs} ms${where}:\n${describeThrown(e)}`, e));
+        }
+        realSetImmediate(step);
+      };
+      realSetImmediate(step);
+    });
+  }
+
+  private deadlock(): DeadlockError {
+    const waits = [...this.blocked].map((c) => `  - ${c.describeBlocked()}`);
+    const detail = waits.length > 0 ? `\nblocked:\n${waits.join('\n')}` : '\nno timer is pending and no channel operation is blocked: the test awaits a promise that nothing will ever resolve.';
+    return new DeadlockError(`deadlock at virtual time ${this.clockMs} ms: nothing is left to happen, but the test is still waiting.${detail}`);
+  }
+}
