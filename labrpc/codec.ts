@@ -1,0 +1,156 @@
+import { serialize, deserialize } from 'node:v8';
+
+/**
+ * The codec every RPC argument, reply and persisted value goes through: v8's structured
+ * serialization, so a receiver never shares an object with the sender and the byte length is
+ * the RPC's size. Like labgob, it warns about values that do not survive the trip; unlike
+ * labgob, case does not matter, but prototypes do.
+ */
+
+/** A value that cannot be encoded at all (a function, a WeakMap...): the message says where it is. */
+export class CodecError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CodecError';
+  }
+}
+
+/** Receives each codec warning once; the default prints it to stderr as labgob does. */
+export type WarningSink = (message: string) => void;
+
+let sink: WarningSink = (message) => process.stderr.write(`${message}\n`);
+const warned = new Set<string>();
+let warnings = 0;
+
+/** Replaces where warnings go (tests collect them); returns the previous sink. */
+export function setWarningSink(next: WarningSink): WarningSink {
+  const previous = sink;
+  sink = next;
+  return previous;
+}
+
+/** How many warnings have been issued so far (like labgob's errorCount). */
+export function warningCount(): number {
+  return warnings;
+}
+
+/** Forgets which warnings were given, so they can fire again (for tests). */
+export function resetWarnings(): void {
+  warned.clear();
+  warnings = 0;
+}
+
+/** Builtins that the structured serializer copies faithfully. */
+const faithful = new Set<unknown>([
+  Object.prototype,
+  Array.prototype,
+  Map.prototype,
+  Set.prototype,
+  Date.prototype,
+  RegExp.prototype,
+  ArrayBuffer.prototype,
+  Uint8Array.prototype,
+  Int8Array.prototype,
+  Uint16Array.prototype,
+  Int16Array.prototype,
+  Uint32Array.prototype,
+  Int32Array.prototype,
+  Float32Array.prototype,
+  Float64Array.prototype,
+  BigInt64Array.prototype,
+  BigUint64Array.prototype,
+  Uint8ClampedArray.prototype,
+  DataView.prototype,
+  Buffer.prototype,
+  null,
+]);
+
+/** Walks at most this many nodes of a value per encode, so checking stays cheap for huge logs. */
+const maxCheckedNodes = 2000;
+
+/**
+ * Encodes `value` to bytes. `what` names it in messages (e.g. "args of Raft.AppendEntries").
+ * Throws CodecError for what cannot cross at all; warns once per (what, path, problem) for what
+ * crosses damaged.
+ */
+export function encode(value: unknown, what = 'value'): Uint8Array {
+  check(value, what);
+  try {
+    return serialize(value);
+  } catch (e) {
+    throw new CodecError(`${what} cannot be encoded: ${(e as Error).message}. Send only plain data: objects, arrays, strings, numbers, booleans, Uint8Array, Map, Set.`);
+  }
+}
+
+/** Decodes bytes made by `encode` into a fresh value. */
+export function decode<T = unknown>(bytes: Uint8Array): T {
+  if (!(bytes instanceof Uint8Array)) throw new CodecError(`decode needs a Uint8Array, got ${describeType(bytes)}`);
+  return deserialize(bytes) as T;
+}
+
+function check(root: unknown, what: string): void {
+  if (root === null || typeof root !== 'object') {
+    if (typeof root === 'function') throw functionError(what, '');
+    return;
+  }
+  const stack: [unknown, string][] = [[root, '']];
+  const seen = new Set<object>();
+  let budget = maxCheckedNodes;
+  while (stack.length > 0 && budget-- > 0) {
+    const [value, path] = stack.pop()!;
+    if (typeof value === 'function') throw functionError(what, path);
+    if (value === null || typeof value !== 'object' || seen.has(value)) continue;
+    seen.add(value);
+    if (ArrayBuffer.isView(value)) continue;
+    const proto: unknown = Object.getPrototypeOf(value);
+    if (!faithful.has(proto)) {
+      const className = (value as { constructor?: { name?: string } }).constructor?.name ?? 'an object with a custom prototype';
+      warn(what, path, `is an instance of class ${className}: it arrives as a plain object, without its prototype, methods, getters or #private fields. Send plain objects (interfaces), not class instances.`);
+    }
+    if (Object.getOwnPropertySymbols(value).length > 0) {
+      warn(what, path, 'has symbol-keyed properties: they are not sent. Use string keys.');
+    }
+    if (value instanceof Map) {
+      for (const [k, v] of value) {
+        stack.push([k, `${path}<key>`]);
+        stack.push([v, `${path}.get(${String(k)})`]);
+      }
+      continue;
+    }
+    if (value instanceof Set) {
+      for (const v of value) stack.push([v, `${path}<element>`]);
+      continue;
+    }
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) stack.push([value[i], `${path}[${i}]`]);
+      continue;
+    }
+    const descriptors = Object.getOwnPropertyDescriptors(value);
+    for (const key of Object.keys(descriptors)) {
+      const d = descriptors[key]!;
+      if (d.get !== undefined || d.set !== undefined) {
+        warn(what, `${path}.${key}`, 'is a getter/setter: only the value it returns now is sent, as a plain field.');
+        continue;
+      }
+      stack.push([d.value, `${path}.${key}`]);
+    }
+  }
+}
+
+function functionError(what: string, path: string): CodecError {
+  return new CodecError(`${what}${path === '' ? '' : ` at ${path}`} is a function: functions cannot cross the network or be persisted. Send the data it would compute instead.`);
+}
+
+function warn(what: string, path: string, problem: string): void {
+  const key = `${what}|${path.replace(/\[\d+\]/g, '[]')}|${problem}`;
+  if (warned.has(key)) return;
+  warned.add(key);
+  warnings++;
+  sink(`labrpc warning: ${what}${path === '' ? '' : ` at ${path}`} ${problem}`);
+}
+
+function describeType(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'object') return (value as object).constructor?.name ?? 'object';
+  return typeof value;
+}

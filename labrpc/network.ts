@@ -1,0 +1,272 @@
+import { currentRuntime, sleep, debug } from '../sim/index.ts';
+import { encode, decode } from './codec.ts';
+import type { Server } from './service.ts';
+
+/** Names of ends and servers: the tester uses random strings for ends and numbers for servers. */
+export type EndName = string | number;
+export type ServerName = string | number;
+
+/** The client side of a connection to one server; what student code calls. */
+export interface ClientEnd {
+  /**
+   * Sends an RPC and waits for the reply, which is copied into `reply`. Resolves true if a
+   * reply arrived, false if the network lost the request or the reply, or the server is
+   * unreachable (that can take up to 7 s of simulated time in the Raft tests).
+   */
+  Call(svcMeth: string, args: object, reply: object): Promise<boolean>;
+}
+
+/** What happened to an RPC, for the trace recorder. */
+export type RpcFate = 'sent' | 'request-dropped' | 'delivered' | 'reply-dropped' | 'reply-delayed' | 'replied' | 'unreachable' | 'server-dead';
+
+export interface RpcEvent {
+  id: number;
+  fate: RpcFate;
+  svcMeth: string;
+  end: EndName;
+  server: ServerName | undefined;
+  timeMs: number;
+  bytes?: number;
+  delayMs?: number;
+}
+
+/** Receives every step of every RPC; used by the trace recorder. Absent means no cost. */
+export type RpcObserver = (event: RpcEvent) => void;
+
+const log = debug('labrpc');
+
+/** Short delay before every request on an unreliable network: 0-26 ms, as labrpc's rand()%27. */
+const unreliableDelayMsMax = 27;
+/** Per-mille chance that an unreliable network drops a request before the handler runs (10%). */
+const dropRequestPerMille = 100;
+/** Per-mille chance that an unreliable network drops the reply after the handler ran (10%). */
+const dropReplyPerMille = 100;
+/** Long reordering delays 600 of every 900 replies (2/3)... */
+const reorderOutOf = 900;
+const reorderBelow = 600;
+/** ...by 200 ms plus up to 2000 ms, skewed low: 200 + rand(1 + rand(2000)). */
+const reorderBaseMs = 200;
+const reorderSpreadMs = 2000;
+/** An unreachable server's RPC fails after up to 7 s with long delays (so a leader must not call synchronously)... */
+const longDelayMsMax = 7000;
+/** ...or up to 100 ms without. */
+const shortDelayMsMax = 100;
+/** How often a waiting call re-checks that its end is still enabled and its server still there. */
+const livenessCheckMs = 100;
+
+class End implements ClientEnd {
+  deleted = false;
+  constructor(
+    readonly name: EndName,
+    private readonly network: Network,
+  ) {}
+
+  Call(svcMeth: string, args: object, reply: object): Promise<boolean> {
+    return this.network.call(this, svcMeth, args, reply);
+  }
+}
+
+/**
+ * A simulated network in the manner of 6.5840's labrpc: ends connect to servers, and an
+ * unreliable network delays, drops and reorders. Every count and constant matches the
+ * original, so the original tests' thresholds hold.
+ */
+export class Network {
+  private reliable = true;
+  private longDelays = false;
+  private longReordering = false;
+  private readonly ends = new Map<EndName, End>();
+  private readonly enabled = new Map<EndName, boolean>();
+  private readonly servers = new Map<ServerName, Server | null>();
+  private readonly connections = new Map<EndName, ServerName | null>();
+  private done = false;
+  private count = 0;
+  private bytes = 0;
+  private nextRpcId = 1;
+  private observer: RpcObserver | undefined;
+  private readonly warnedDeleted = new Set<EndName>();
+
+  /** Drops and delays messages when false. */
+  setReliable(yes: boolean): void {
+    this.reliable = yes;
+  }
+
+  /** Unreachable servers answer after up to 7 s instead of 100 ms. */
+  setLongDelays(yes: boolean): void {
+    this.longDelays = yes;
+  }
+
+  /** Two thirds of replies arrive 200-2200 ms late, so replies overtake each other. */
+  setLongReordering(yes: boolean): void {
+    this.longReordering = yes;
+  }
+
+  /** Calls every step of every RPC on `observer` (or stops, with undefined). */
+  setObserver(observer: RpcObserver | undefined): void {
+    this.observer = observer;
+  }
+
+  /** Makes a new end; it starts disabled and unconnected. */
+  makeEnd(name: EndName): ClientEnd {
+    if (this.ends.has(name)) throw new Error(`makeEnd: end ${String(name)} already exists; end names must be unique`);
+    const end = new End(name, this);
+    this.ends.set(name, end);
+    this.enabled.set(name, false);
+    this.connections.set(name, null);
+    return end;
+  }
+
+  /** Forgets an end; later Calls on it fail (and warn once). */
+  deleteEnd(name: EndName): void {
+    const end = this.ends.get(name);
+    if (end !== undefined) end.deleted = true;
+    this.ends.delete(name);
+    this.enabled.delete(name);
+    this.connections.delete(name);
+  }
+
+  addServer(name: ServerName, server: Server): void {
+    this.servers.set(name, server);
+  }
+
+  /** Removes a server: its in-flight calls fail within 100 ms and their replies are never delivered. */
+  deleteServer(name: ServerName): void {
+    this.servers.set(name, null);
+  }
+
+  /** Connects an end to a server (an end connects once in its life). */
+  connect(endName: EndName, serverName: ServerName): void {
+    this.connections.set(endName, serverName);
+  }
+
+  /** Enables or disables an end: a disabled end's calls fail as if the network were cut. */
+  enable(endName: EndName, enabled: boolean): void {
+    this.enabled.set(endName, enabled);
+  }
+
+  /** RPCs dispatched to a server (after request drops). */
+  getCount(serverName: ServerName): number {
+    const server = this.servers.get(serverName);
+    if (server === undefined || server === null) throw new Error(`getCount: server ${String(serverName)} does not exist or was deleted`);
+    return server.getCount();
+  }
+
+  /** Every RPC sent on the network, delivered or not. */
+  getTotalCount(): number {
+    return this.count;
+  }
+
+  /** Bytes of every request sent plus every reply delivered. */
+  getTotalBytes(): number {
+    return this.bytes;
+  }
+
+  /** Shuts the network: every later Call fails at once. */
+  cleanup(): void {
+    this.done = true;
+  }
+
+  /** @internal Used by ClientEnd.Call. */
+  async call(end: End, svcMeth: string, args: object, reply: object): Promise<boolean> {
+    if (typeof svcMeth !== 'string') throw new TypeError(`Call(svcMeth, args, reply): svcMeth must be a string like "Raft.RequestVote", got ${typeof svcMeth}`);
+    if (args === null || typeof args !== 'object') throw new TypeError(`Call("${svcMeth}", args, reply): args must be an object, got ${args === null ? 'null' : typeof args}`);
+    if (reply === null || typeof reply !== 'object') throw new TypeError(`Call("${svcMeth}", args, reply): reply must be an object to fill in, got ${reply === null ? 'null' : typeof reply}`);
+    if (this.done) return false;
+    const argsBytes = encode(args, `args of ${svcMeth}`);
+    if (end.deleted && !this.warnedDeleted.has(end.name)) {
+      this.warnedDeleted.add(end.name);
+      process.stderr.write(`labrpc warning: Call("${svcMeth}") on end ${String(end.name)}, which was deleted; it will always return false. Use the ends the tester gives the new instance.\n`);
+    }
+    this.count++;
+    this.bytes += argsBytes.length;
+    const id = this.nextRpcId++;
+    this.observe(id, 'sent', svcMeth, end.name, undefined, argsBytes.length);
+    const replyBytes = await this.deliver(id, end.name, svcMeth, argsBytes);
+    if (replyBytes === null) return false;
+    Object.assign(reply, decode(replyBytes));
+    return true;
+  }
+
+  private async deliver(id: number, endName: EndName, svcMeth: string, argsBytes: Uint8Array): Promise<Uint8Array | null> {
+    const rng = currentRuntime().rng;
+    const enabled = this.enabled.get(endName) === true;
+    const serverName = this.connections.get(endName) ?? null;
+    const server = serverName === null ? undefined : this.servers.get(serverName);
+    const reliable = this.reliable;
+    const longReordering = this.longReordering;
+
+    if (!enabled || serverName === null || server === undefined || server === null) {
+      // Simulate no reply and an eventual timeout.
+      const ms = this.longDelays ? rng.int(longDelayMsMax) : rng.int(shortDelayMsMax);
+      await sleep(ms);
+      this.observe(id, 'unreachable', svcMeth, endName, serverName ?? undefined, undefined, ms);
+      return null;
+    }
+    if (!reliable) {
+      await sleep(rng.int(unreliableDelayMsMax));
+      if (rng.int(1000) < dropRequestPerMille) {
+        this.observe(id, 'request-dropped', svcMeth, endName, serverName);
+        return null;
+      }
+    }
+    this.observe(id, 'delivered', svcMeth, endName, serverName);
+    const isServerDead = (): boolean => this.enabled.get(endName) !== true || this.servers.get(serverName) !== server;
+    const replyBytes = await this.awaitHandler(server.dispatch(svcMeth, argsBytes, String(serverName)), isServerDead);
+    if (replyBytes === null || isServerDead()) {
+      this.observe(id, 'server-dead', svcMeth, endName, serverName);
+      return null;
+    }
+    if (!reliable && rng.int(1000) < dropReplyPerMille) {
+      this.observe(id, 'reply-dropped', svcMeth, endName, serverName, replyBytes.length);
+      return null;
+    }
+    if (longReordering && rng.int(reorderOutOf) < reorderBelow) {
+      const ms = reorderBaseMs + rng.int(1 + rng.int(reorderSpreadMs));
+      this.observe(id, 'reply-delayed', svcMeth, endName, serverName, replyBytes.length, ms);
+      await sleep(ms);
+    }
+    this.bytes += replyBytes.length;
+    this.observe(id, 'replied', svcMeth, endName, serverName, replyBytes.length);
+    return replyBytes;
+  }
+
+  /** Waits for the handler, re-checking every 100 ms that the server is still reachable; null if not. */
+  private awaitHandler(handler: Promise<Uint8Array>, isServerDead: () => boolean): Promise<Uint8Array | null> {
+    const runtime = currentRuntime();
+    return new Promise((resolve, reject) => {
+      let finished = false;
+      const check = (): void => {
+        if (finished) return;
+        if (isServerDead()) {
+          finished = true;
+          resolve(null);
+        } else {
+          timer = runtime.setTimer(check, livenessCheckMs);
+        }
+      };
+      let timer = runtime.setTimer(check, livenessCheckMs);
+      handler.then(
+        (bytes) => {
+          if (finished) return;
+          finished = true;
+          runtime.clearTimer(timer);
+          resolve(bytes);
+        },
+        (error: unknown) => {
+          runtime.clearTimer(timer);
+          if (finished) return;
+          finished = true;
+          reject(error);
+        },
+      );
+    });
+  }
+
+  private observe(id: number, fate: RpcFate, svcMeth: string, end: EndName, server: ServerName | undefined, bytes?: number, delayMs?: number): void {
+    if (this.observer === undefined) {
+      if (log.enabled) log('rpc %d %s %s end=%s server=%s', id, fate, svcMeth, String(end), String(server));
+      return;
+    }
+    this.observer({ id, fate, svcMeth, end, server, timeMs: currentRuntime().nowMs(), bytes, delayMs });
+  }
+}

@@ -1,0 +1,102 @@
+import { asServer } from '../sim/index.ts';
+import { encode, decode } from './codec.ts';
+
+/** The service or method named by a Call does not exist on the server. */
+export class UnknownMethodError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnknownMethodError';
+  }
+}
+
+/** An RPC handler threw; the message names the handler and the server. */
+export class HandlerError extends Error {
+  constructor(
+    message: string,
+    readonly original: unknown,
+  ) {
+    super(message);
+    this.name = 'HandlerError';
+  }
+}
+
+type Handler = (args: unknown, reply: unknown) => unknown;
+
+/**
+ * An object whose methods answer RPCs. The service is named after the object's class
+ * ("Raft", "KVServer") unless a name is given; its handlers are the methods whose names start
+ * with a capital letter, called as "Service.Method" with (args, reply).
+ */
+export class Service {
+  readonly name: string;
+  private readonly methods = new Map<string, Handler>();
+
+  constructor(receiver: object, name?: string) {
+    this.name = name ?? receiver.constructor.name;
+    for (let proto: object | null = Object.getPrototypeOf(receiver); proto !== null && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+      for (const key of Object.getOwnPropertyNames(proto)) {
+        if (!/^[A-Z]/.test(key) || this.methods.has(key)) continue;
+        const d = Object.getOwnPropertyDescriptor(proto, key);
+        if (d !== undefined && typeof d.value === 'function') this.methods.set(key, (d.value as Handler).bind(receiver));
+      }
+    }
+    for (const key of Object.keys(receiver)) {
+      const value = (receiver as Record<string, unknown>)[key];
+      if (/^[A-Z]/.test(key) && typeof value === 'function' && !this.methods.has(key)) this.methods.set(key, (value as Handler).bind(receiver));
+    }
+  }
+
+  /** Names of the handlers, for error messages. */
+  methodNames(): string[] {
+    return [...this.methods.keys()].sort();
+  }
+
+  /** Decodes the arguments, runs the handler on a fresh empty reply, and encodes the reply. */
+  async dispatch(method: string, argsBytes: Uint8Array, serverLabel: string): Promise<Uint8Array> {
+    const handler = this.methods.get(method);
+    if (handler === undefined) {
+      throw new UnknownMethodError(`unknown method ${method} in ${this.name}.${method}; expecting one of ${this.methodNames().join(', ')}`);
+    }
+    const args = decode(argsBytes);
+    const reply: Record<string, unknown> = {};
+    try {
+      const result = asServer(serverLabel, () => handler(args, reply));
+      if (result instanceof Promise) await result;
+    } catch (e) {
+      throw new HandlerError(`RPC handler ${this.name}.${method} on server ${serverLabel} threw: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`, e);
+    }
+    return encode(reply, `reply of ${this.name}.${method}`);
+  }
+}
+
+/** A server: a set of services behind one network name, counting the RPCs it receives. */
+export class Server {
+  private readonly services = new Map<string, Service>();
+  private count = 0;
+
+  addService(service: Service): void {
+    this.services.set(service.name, service);
+  }
+
+  /** RPCs that reached this server (after request drops). */
+  getCount(): number {
+    return this.count;
+  }
+
+  dispatch(svcMeth: string, argsBytes: Uint8Array, serverLabel: string): Promise<Uint8Array> {
+    this.count++;
+    const dot = svcMeth.lastIndexOf('.');
+    const serviceName = dot < 0 ? svcMeth : svcMeth.slice(0, dot);
+    const method = dot < 0 ? '' : svcMeth.slice(dot + 1);
+    const service = this.services.get(serviceName);
+    if (service === undefined) {
+      return Promise.reject(
+        new UnknownMethodError(
+          `unknown service ${serviceName} in ${svcMeth}; expecting one of ${[...this.services.keys()].join(', ')}. Call as "Service.Method", e.g. "Raft.RequestVote".`,
+        ),
+      );
+    }
+    return service.dispatch(method, argsBytes, serverLabel);
+  }
+}
+
