@@ -91,10 +91,9 @@ export interface PartitionLinearization<I, O> {
   /** Per operation: index in `partialLinearizations` of the longest one containing it, or -1. */
   readonly longestContaining: readonly number[];
   /**
-   * For an `Illegal` (or timed-out) partition: the operation where the longest partial
-   * linearization gets stuck, i.e. the earliest-returning operation outside it. Every
-   * linearization must place it before its return, and none of the ones found could.
-   * -1 when the partition is `Ok`.
+   * For an `Illegal` partition: the operation where the longest partial linearization gets
+   * stuck, i.e. the earliest-returning operation outside it. Every linearization must place
+   * it before its return, and none the search found could. -1 unless `Illegal`.
    */
   readonly failedOperation: number;
 }

@@ -14,6 +14,8 @@ export interface RunOptions {
   limits?: Partial<VirtualLimits>;
   /** Progress callback (virtual mode), for a watchdog outside the thread. */
   onProgress?: (virtualMs: number, server: string | undefined) => void;
+  /** Shared memory written at every event: [virtual time, server number or -1] (for a watchdog). */
+  progressCell?: Float64Array;
 }
 
 export interface RunResult<T> {
@@ -59,7 +61,7 @@ export async function runSimulation<T>(body: () => Promise<T>, options: RunOptio
 }
 
 async function runVirtual<T>(body: () => Promise<T>, options: RunOptions, limits: VirtualLimits, startReal: number): Promise<RunResult<T>> {
-  const runtime = new VirtualRuntime(options.seed, limits, options.onProgress);
+  const runtime = new VirtualRuntime(options.seed, limits, options.onProgress, options.progressCell);
   const onRejection = (reason: unknown): void => {
     runtime.fail(new UncaughtError(`unhandled promise rejection at virtual time ${runtime.nowMs()} ms${where(runtime.currentServer)}:\n${describeThrown(reason)}`, reason));
   };

@@ -46,6 +46,8 @@ export class VirtualRuntime implements Runtime {
     private readonly limits: VirtualLimits = defaultLimits,
     /** Called every few thousand events with the virtual time, so a watchdog can see progress. */
     private readonly onProgress?: (virtualMs: number, server: string | undefined) => void,
+    /** Shared memory a watchdog in another thread reads: [virtual time, server number or -1]. */
+    private readonly progressCell?: Float64Array,
   ) {
     this.rng = new Rng(seed);
   }
@@ -159,6 +161,10 @@ export class VirtualRuntime implements Runtime {
           this.heap.push(next);
         }
         this.currentServer = next.server;
+        if (this.progressCell !== undefined) {
+          this.progressCell[0] = this.clockMs;
+          this.progressCell[1] = next.server === undefined ? -1 : Number(next.server);
+        }
         try {
           next.callback();
         } catch (e) {

@@ -1,0 +1,196 @@
+/**
+ * The Wing–Gong linearizability search with Lowe's memoization, on one partition.
+ *
+ * Walk the entry list from its head. At a call entry, try to linearize that operation now:
+ * if the model accepts its output in the current state and the resulting configuration
+ * (linearized set, state) is new, unlink it, push it on the stack and restart from the head.
+ * Otherwise move on to the next entry. Reaching a return entry means its operation should
+ * already be linearized and is not: backtrack (pop, relink, try the entry after the popped
+ * call). The list empties: linearizable. The stack empties at a return: not linearizable.
+ */
+import { Bitset } from './bitset.ts';
+import { isPast } from './clock.ts';
+import { type EntryList, NONE, lift, unlift } from './entries.ts';
+import { ModelError, ModelStepError, describeThrown } from './errors.ts';
+import { MemoCache } from './memo.ts';
+import { describeStateSafely, operationForHumans } from './model.ts';
+import type { CheckResult, FullModel, Operation } from './types.ts';
+
+/** How many loop turns between looks at the clock: a clock read costs far more than a turn. */
+const TURNS_PER_CLOCK_READ = 1024;
+
+export interface SearchRequest<S, I, O> {
+  readonly model: FullModel<S, I, O>;
+  readonly operations: readonly Operation<I, O>[];
+  readonly list: EntryList<I, O>;
+  /** For error messages. */
+  readonly partitionIndex: number;
+  /** Real time (see clock.ts) at which to give up; Infinity for never. */
+  readonly deadline: number;
+  /** Whether to record, per operation, the longest partial linearization containing it. */
+  readonly recordPartials: boolean;
+}
+
+export interface SearchOutcome {
+  readonly result: CheckResult;
+  /**
+   * Per operation, the longest partial linearization found that contains it (operation
+   * indices in order; shared arrays), when recording. Undefined entries: never linearized.
+   */
+  readonly longest: readonly (readonly number[] | undefined)[];
+}
+
+/** Searches one partition for a linearization. */
+export function searchPartition<S, I, O>(request: SearchRequest<S, I, O>): SearchOutcome {
+  const { model, list, deadline, recordPartials } = request;
+  const { operationOf, matchOf, next, inputs, outputs } = list;
+  const operationCount = list.operationCount;
+  const recorder = new PartialRecorder(operationCount, recordPartials);
+  const linearized = new Bitset(operationCount);
+  const cache = new MemoCache<S>(model.equal);
+  // The stack of linearized calls and the state before each: parallel, preallocated arrays.
+  const stackCalls = new Int32Array(operationCount);
+  const stackStates: S[] = new Array<S>(operationCount);
+  let depth = 0;
+  let state = initialState(model);
+  let entry = next[0];
+  let turns = 0;
+
+  while (next[0] !== NONE) {
+    if (++turns === TURNS_PER_CLOCK_READ) {
+      turns = 0;
+      if (isPast(deadline)) {
+        recorder.record(stackCalls, operationOf, depth);
+        return { result: 'Unknown', longest: recorder.longest };
+      }
+    }
+    if (matchOf[entry] !== NONE) {
+      const operation = operationOf[entry];
+      // Index, don't destructure: this is the hot loop.
+      const outcome = step(request, state, inputs[operation], outputs[operation], operation);
+      if (outcome[0]) {
+        const newState = outcome[1];
+        linearized.set(operation);
+        if (addIfNew(request, cache, linearized, newState)) {
+          stackCalls[depth] = entry;
+          stackStates[depth] = state;
+          depth++;
+          state = newState;
+          lift(list, entry);
+          entry = next[0];
+          continue;
+        }
+        linearized.clear(operation);
+      }
+      entry = next[entry];
+    } else {
+      if (depth === 0) return { result: 'Illegal', longest: recorder.longest };
+      recorder.record(stackCalls, operationOf, depth);
+      depth--;
+      entry = stackCalls[depth];
+      state = stackStates[depth];
+      stackStates[depth] = undefined as S; // let the state be collected
+      linearized.clear(operationOf[entry]);
+      unlift(list, entry);
+      entry = next[entry];
+    }
+  }
+  recorder.recordComplete(stackCalls, operationOf, depth);
+  return { result: 'Ok', longest: recorder.longest };
+}
+
+function initialState<S, I, O>(model: FullModel<S, I, O>): S {
+  try {
+    return model.init();
+  } catch (error) {
+    throw new ModelError(`model.init threw: ${describeThrown(error)}`, { cause: error });
+  }
+}
+
+/** `model.step`, with any failure turned into an error that names the operation. */
+function step<S, I, O>(
+  request: SearchRequest<S, I, O>,
+  state: S,
+  input: I,
+  output: O,
+  operation: number,
+): readonly [boolean, S] {
+  let outcome: [boolean, S];
+  try {
+    outcome = request.model.step(state, input, output);
+    if (Array.isArray(outcome) && outcome.length === 2) return outcome;
+  } catch (error) {
+    throw stepError(request, state, operation, `threw ${describeThrown(error)}`, error);
+  }
+  throw stepError(request, state, operation, `returned ${String(outcome)} instead of [ok, newState]`, undefined);
+}
+
+function stepError<S, I, O>(
+  request: SearchRequest<S, I, O>,
+  state: S,
+  operation: number,
+  what: string,
+  cause: unknown,
+): ModelStepError {
+  const { model, operations, partitionIndex } = request;
+  return new ModelStepError(
+    `model.step ${what} on operation ${operation} of partition ${partitionIndex} ` +
+      `(${operationForHumans(model, operations[operation])}) in state ${describeStateSafely(model, state)}. ` +
+      `Fix the model's step, or the history's input that it cannot handle.`,
+    partitionIndex,
+    operation,
+    cause,
+  );
+}
+
+function addIfNew<S, I, O>(request: SearchRequest<S, I, O>, cache: MemoCache<S>, linearized: Bitset, state: S): boolean {
+  try {
+    return cache.addIfNew(linearized, state);
+  } catch (error) {
+    throw new ModelError(`model.equal threw: ${describeThrown(error)}`, { cause: error });
+  }
+}
+
+/** Keeps, per operation, the longest partial linearization seen that contains it. */
+class PartialRecorder {
+  readonly longest: (readonly number[] | undefined)[];
+  private readonly longestLength: Int32Array;
+
+  constructor(
+    operationCount: number,
+    private readonly enabled: boolean,
+  ) {
+    this.longest = enabled ? new Array<readonly number[] | undefined>(operationCount).fill(undefined) : [];
+    this.longestLength = new Int32Array(enabled ? operationCount : 0);
+  }
+
+  /** Called where the search is stuck: the stack is a maximal linearizable prefix. */
+  record(stackCalls: Int32Array, operationOf: Int32Array, depth: number): void {
+    if (!this.enabled || depth === 0) return;
+    // Most backtracks improve nothing; look before allocating.
+    let improves = false;
+    for (let k = 0; k < depth; k++) {
+      if (this.longestLength[operationOf[stackCalls[k]]] < depth) {
+        improves = true;
+        break;
+      }
+    }
+    if (!improves) return;
+    const sequence = new Array<number>(depth);
+    for (let k = 0; k < depth; k++) sequence[k] = operationOf[stackCalls[k]];
+    for (const operation of sequence) {
+      if (this.longestLength[operation] < depth) {
+        this.longestLength[operation] = depth;
+        this.longest[operation] = sequence;
+      }
+    }
+  }
+
+  /** The search succeeded: the stack is a full linearization, the longest for everyone. */
+  recordComplete(stackCalls: Int32Array, operationOf: Int32Array, depth: number): void {
+    if (!this.enabled) return;
+    const sequence = new Array<number>(depth);
+    for (let k = 0; k < depth; k++) sequence[k] = operationOf[stackCalls[k]];
+    this.longest.fill(sequence);
+  }
+}

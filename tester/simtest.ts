@@ -1,0 +1,47 @@
+import { appendFileSync } from 'node:fs';
+import { baseSeedFromEnv, timeModeFromEnv } from '../sim/index.ts';
+import { inTestWorker, workerRegistry } from './registry.ts';
+import { runOne, type RunOutcome, type SimTestBody } from './runner.ts';
+import { runInWorker } from './pool.ts';
+import { LabTestError } from './report.ts';
+
+// vitest is loaded only where tests are registered with it, never inside a test worker.
+const vitest = inTestWorker ? undefined : await import('vitest');
+
+/** Real time vitest allows one simulated test (real-time mode needs up to 120 s and more). */
+const vitestTimeoutMs = 900_000;
+
+/**
+ * Registers a simulated test: with vitest in the main process, and as a runnable body in a
+ * test worker. Each run gets its seed from LAB_SEED (or a fresh one) and its name; a failure
+ * throws a LabTestError whose message is the full report with the replay command.
+ */
+export function registerSimTest(name: string, body: SimTestBody): void {
+  if (inTestWorker) {
+    if (workerRegistry().has(name)) throw new Error(`two tests are named "${name}"; test names must be unique`);
+    workerRegistry().set(name, body);
+    return;
+  }
+  const { test, expect } = vitest!;
+  test(
+    name,
+    async () => {
+      const baseSeed = baseSeedFromEnv();
+      const mode = timeModeFromEnv();
+      const file = expect.getState().testPath;
+      const inProcess = process.env.LAB_INPROC === '1' || file === undefined;
+      const outcome = inProcess ? await runOne(name, body, baseSeed, mode) : await runInWorker({ file: new URL(`file://${file}`).href, name, baseSeed, mode });
+      for (const line of outcome.output) console.log(line);
+      record(outcome);
+      if (!outcome.ok && outcome.report !== undefined) throw new LabTestError(outcome.report);
+      if (!outcome.ok) throw new Error(`${name} failed without a report`);
+    },
+    vitestTimeoutMs,
+  );
+}
+
+/** Appends the outcome as one JSON line to LAB_RESULTS, where the `lab` command reads it. */
+function record(outcome: RunOutcome): void {
+  const path = process.env.LAB_RESULTS;
+  if (path !== undefined && path !== '') appendFileSync(path, `${JSON.stringify(outcome)}\n`);
+}

@@ -1,0 +1,71 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { currentRuntime } from '../sim/index.ts';
+import { runOne, type RunOutcome, type SimTestBody } from './runner.ts';
+import { workerRegistry } from './registry.ts';
+import { buildReport } from './report.ts';
+
+/**
+ * A worker thread that runs simulated tests one at a time, so that a synchronous loop in
+ * student code can be stopped from outside (the parent terminates this thread) without
+ * losing the rest of the run.
+ */
+
+export interface RunRequest {
+  type: 'run';
+  file: string;
+  name: string;
+  baseSeed: string;
+  mode: 'virtual' | 'real';
+}
+
+export type WorkerMessage = { type: 'alive'; virtualMs: number; server: string | undefined } | { type: 'done'; outcome: RunOutcome };
+
+const port = parentPort;
+if (port === null) throw new Error('tester/worker.ts must run in a worker thread');
+
+/** Written at every simulated event, read by the parent's watchdog. */
+const progressCell = new Float64Array((workerData as { progress: SharedArrayBuffer }).progress);
+
+const realSetInterval = globalThis.setInterval;
+const realClearInterval = globalThis.clearInterval;
+
+port.on('message', (request: RunRequest) => {
+  void handle(request);
+});
+
+async function handle(request: RunRequest): Promise<void> {
+  // Heartbeats come from a real interval: they stop when a synchronous loop holds the thread.
+  const heartbeat = realSetInterval(() => {
+    const runtime = currentRuntime();
+    port!.postMessage({ type: 'alive', virtualMs: runtime.nowMs(), server: runtime.currentServer } satisfies WorkerMessage);
+  }, 250);
+  let outcome: RunOutcome;
+  try {
+    const body = await findBody(request);
+    outcome = await runOne(request.name, body, request.baseSeed, request.mode, progressCell);
+  } catch (e) {
+    outcome = {
+      name: request.name,
+      ok: false,
+      baseSeed: request.baseSeed,
+      mode: request.mode,
+      report: buildReport(request.name, request.baseSeed, request.mode, e),
+      output: [],
+      traceHash: '',
+      elapsedMs: 0,
+      realMs: 0,
+    };
+  } finally {
+    realClearInterval(heartbeat);
+  }
+  port!.postMessage({ type: 'done', outcome } satisfies WorkerMessage);
+}
+
+async function findBody(request: RunRequest): Promise<SimTestBody> {
+  await import(request.file);
+  const body = workerRegistry().get(request.name);
+  if (body === undefined) {
+    throw new Error(`test "${request.name}" is not registered by ${request.file}; registered: ${[...workerRegistry().keys()].join(', ')}`);
+  }
+  return body;
+}
