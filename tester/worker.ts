@@ -3,6 +3,7 @@ import { currentRuntime } from '../sim/index.ts';
 import { runOne, type RunOutcome, type SimTestBody } from './runner.ts';
 import { workerRegistry } from './registry.ts';
 import { buildReport } from './report.ts';
+import { listRequestName } from './pool.ts';
 
 /**
  * A worker thread that runs simulated tests one at a time, so that a synchronous loop in
@@ -41,6 +42,12 @@ async function handle(request: RunRequest): Promise<void> {
   }, 250);
   let outcome: RunOutcome;
   try {
+    if (request.name === listRequestName) {
+      await import(request.file);
+      outcome = { name: request.name, ok: true, baseSeed: request.baseSeed, mode: request.mode, output: [...workerRegistry().keys()], traceHash: '', elapsedMs: 0, realMs: 0 };
+      port!.postMessage({ type: 'done', outcome } satisfies WorkerMessage);
+      return;
+    }
     const body = await findBody(request);
     outcome = await runOne(request.name, body, request.baseSeed, request.mode, progressCell);
   } catch (e) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runInWorker } from '../pool.ts';
+import { runInWorker, TestWorker } from '../pool.ts';
 
 const fixture = new URL('./fixtures/bodies.ts', import.meta.url).href;
 
@@ -58,5 +58,15 @@ describe('test worker', () => {
     const outcome = await run('fixture: no such test');
     expect(outcome.ok).toBe(false);
     expect(outcome.report?.message).toMatch(/not registered/);
+  });
+
+  it('lists the tests a file registers, in order', async () => {
+    const worker = new TestWorker();
+    try {
+      const names = await worker.list(fixture);
+      expect(names).toEqual(['fixture: passes', 'fixture: busy loop', 'fixture: deadlock', 'fixture: check fails', 'fixture: random']);
+    } finally {
+      await worker.close();
+    }
   });
 });
