@@ -69,7 +69,9 @@ function cloneBytes(value: unknown, which: string): Uint8Array {
       `Persister.Save: ${which} must be a Uint8Array (or null), got ${got}. Turn your state into bytes first: Save(encode({ currentTerm, votedFor, log }), snapshot).`,
     );
   }
-  return value.slice();
+  // A copy into a plain Uint8Array: a Buffer (what v8.serialize and so encode() return) is a
+  // Uint8Array whose slice() is a view sharing memory, not a copy.
+  return new Uint8Array(value);
 }
 
 /** Turns plain data (objects, arrays, numbers, strings, Uint8Array, Map...) into bytes for Save. */

@@ -13,6 +13,9 @@ import { SimUsageError } from './errors.ts';
 const require = createRequire(import.meta.url);
 const timersModule = require('node:timers') as Record<string, unknown>;
 const timersPromisesModule = require('node:timers/promises') as Record<string, unknown>;
+// `import { randomUUID } from 'node:crypto'` is a different function from crypto.randomUUID.
+// (node:crypto's getRandomValues cannot be replaced, but it calls webcrypto's, which is.)
+const cryptoModule = require('node:crypto') as Record<string, unknown>;
 
 function pick(source: Record<string, unknown>, keys: string[]): Record<string, unknown> {
   return Object.fromEntries(keys.map((k) => [k, source[k]]));
@@ -34,6 +37,7 @@ const saved = {
   mathRandom: Math.random,
   randomUUID: webcrypto.randomUUID,
   getRandomValues: webcrypto.getRandomValues,
+  nodeRandomUUID: cryptoModule.randomUUID,
   abortTimeout: AbortSignal.timeout,
   timers: pick(timersModule, ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'clearImmediate']),
   timersPromises: pick(timersPromisesModule, ['setTimeout', 'setImmediate', 'setInterval']),
@@ -151,6 +155,13 @@ function virtualSleepPromise<T>(delayMs?: number, value?: T, options?: { signal?
   });
 }
 
+/** timers/promises setImmediate: the same virtual instant, unlike setTimeout's 1 ms minimum. */
+function virtualImmediatePromise<T>(value?: T): Promise<T | undefined> {
+  return new Promise((resolve) => {
+    currentRuntime().setTimer(() => resolve(value), 0);
+  });
+}
+
 function forbidden(api: string, instead: string): () => never {
   return () => {
     throw new SimUsageError(`${api} cannot run on virtual time. ${instead}`);
@@ -178,6 +189,7 @@ export function installVirtualGlobals(): void {
     if (array !== null) currentRuntime().rng.fill(new Uint8Array(array.buffer, array.byteOffset, array.byteLength));
     return array;
   }) as typeof webcrypto.getRandomValues;
+  cryptoModule.randomUUID = webcrypto.randomUUID;
   AbortSignal.timeout = forbidden('AbortSignal.timeout()', 'Use sleep(ms) or setTimeout and an AbortController.');
   Object.assign(timersModule, {
     setTimeout: virtualSetTimeout,
@@ -189,7 +201,7 @@ export function installVirtualGlobals(): void {
   });
   Object.assign(timersPromisesModule, {
     setTimeout: virtualSleepPromise,
-    setImmediate: <T>(value?: T) => virtualSleepPromise(0, value),
+    setImmediate: virtualImmediatePromise,
     setInterval: forbidden('timers/promises setInterval', 'Loop with `await sleep(ms)` instead.'),
   });
   syncBuiltinESMExports();
@@ -211,6 +223,7 @@ export function restoreGlobals(): void {
   Math.random = saved.mathRandom;
   webcrypto.randomUUID = saved.randomUUID;
   webcrypto.getRandomValues = saved.getRandomValues;
+  cryptoModule.randomUUID = saved.nodeRandomUUID;
   AbortSignal.timeout = saved.abortTimeout;
   Object.assign(timersModule, saved.timers);
   Object.assign(timersPromisesModule, saved.timersPromises);

@@ -65,9 +65,15 @@ async function runVirtual<T>(body: () => Promise<T>, options: RunOptions, limits
   const onRejection = (reason: unknown): void => {
     runtime.fail(new UncaughtError(`unhandled promise rejection at virtual time ${runtime.nowMs()} ms${where(runtime.currentServer)}:\n${describeThrown(reason)}`, reason));
   };
+  // Timer callbacks are caught by the driver; this catches the rest (queueMicrotask,
+  // process.nextTick, event emitters), which would otherwise crash the process.
+  const onException = (error: unknown): void => {
+    runtime.fail(new UncaughtError(`uncaught exception at virtual time ${runtime.nowMs()} ms${where(runtime.currentServer)}:\n${describeThrown(error)}`, error));
+  };
   setCurrentRuntime(runtime);
   installVirtualGlobals();
   process.on('unhandledRejection', onRejection);
+  process.on('uncaughtException', onException);
   try {
     const value = await runtime.drive(body);
     return { value, mode: 'virtual', elapsedMs: runtime.nowMs(), realMs: realPerformanceNow() - startReal, events: runtime.events, traceHash: runtime.traceHash() };
@@ -77,6 +83,7 @@ async function runVirtual<T>(body: () => Promise<T>, options: RunOptions, limits
     // setTimeout during this turn; they must land in the dead runtime, not in real time.
     await new Promise<void>((resolve) => setImmediateReal(resolve));
     process.off('unhandledRejection', onRejection);
+    process.off('uncaughtException', onException);
     restoreGlobals();
     setCurrentRuntime(undefined);
   }
@@ -91,11 +98,16 @@ async function runReal<T>(body: () => Promise<T>, options: RunOptions, limits: V
   const onRejection = (reason: unknown): void => {
     fail?.(new UncaughtError(`unhandled promise rejection at ${runtime.nowMs().toFixed(0)} ms${where(runtime.currentServer)}:\n${describeThrown(reason)}`, reason));
   };
+  // Real timers are Node's own: an exception in a callback would otherwise crash the process.
+  const onException = (error: unknown): void => {
+    fail?.(new UncaughtError(`uncaught exception at ${runtime.nowMs().toFixed(0)} ms${where(runtime.currentServer)}:\n${describeThrown(error)}`, error));
+  };
   const limit = realSetTimeout(() => {
     fail?.(new LivelockError(`the run took more than ${limits.realTimeLimitMs / 1000} s of real time`));
   }, limits.realTimeLimitMs);
   setCurrentRuntime(runtime);
   process.on('unhandledRejection', onRejection);
+  process.on('uncaughtException', onException);
   try {
     const value = await Promise.race([body(), failed]);
     const elapsed = runtime.nowMs();
@@ -104,6 +116,7 @@ async function runReal<T>(body: () => Promise<T>, options: RunOptions, limits: V
     realClearTimeout(limit);
     runtime.stop();
     process.off('unhandledRejection', onRejection);
+    process.off('uncaughtException', onException);
     setCurrentRuntime(undefined);
   }
 }
