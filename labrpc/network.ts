@@ -54,6 +54,13 @@ const shortDelayMsMax = 100;
 /** How often a waiting call re-checks that its end is still enabled and its server still there. */
 const livenessCheckMs = 100;
 
+interface WaitingCall {
+  isServerDead: () => boolean;
+  resolve: (bytes: Uint8Array | null) => void;
+  finished: boolean;
+  deadlineMs: number;
+}
+
 class End implements ClientEnd {
   deleted = false;
   constructor(
@@ -85,6 +92,12 @@ export class Network {
   private nextRpcId = 1;
   private observer: RpcObserver | undefined;
   private readonly warnedDeleted = new Set<EndName>();
+  /** Liveness checks of calls whose handler may still be running, in deadline order from checksHead. */
+  private checks: WaitingCall[] = [];
+  private checksHead = 0;
+  private checkArmed = false;
+  /** Read once: checking the DEBUG patterns on every RPC step would cost more than the step. */
+  private readonly logging = log.enabled;
 
   /** Drops and delays messages when false. */
   setReliable(yes: boolean): void {
@@ -230,41 +243,66 @@ export class Network {
     return replyBytes;
   }
 
-  /** Waits for the handler, re-checking every 100 ms that the server is still reachable; null if not. */
+  /**
+   * Waits for the handler, re-checking every 100 ms after the call began that its end is still
+   * enabled and its server still there, as labrpc does. The checks wait in one queue ordered by
+   * deadline (deadlines are always now + 100 ms, so appending keeps it sorted) behind a single
+   * timer: a timer per RPC would cost more than the RPC.
+   */
   private awaitHandler(handler: Promise<Uint8Array>, isServerDead: () => boolean): Promise<Uint8Array | null> {
-    const runtime = currentRuntime();
     return new Promise((resolve, reject) => {
-      let finished = false;
-      const check = (): void => {
-        if (finished) return;
-        if (isServerDead()) {
-          finished = true;
-          resolve(null);
-        } else {
-          timer = runtime.setTimer(check, livenessCheckMs);
-        }
-      };
-      let timer = runtime.setTimer(check, livenessCheckMs);
+      const waiting: WaitingCall = { isServerDead, resolve, finished: false, deadlineMs: 0 };
+      this.enqueueCheck(waiting);
       handler.then(
         (bytes) => {
-          if (finished) return;
-          finished = true;
-          runtime.clearTimer(timer);
+          if (waiting.finished) return;
+          waiting.finished = true;
           resolve(bytes);
         },
         (error: unknown) => {
-          runtime.clearTimer(timer);
-          if (finished) return;
-          finished = true;
+          if (waiting.finished) return;
+          waiting.finished = true;
           reject(error);
         },
       );
     });
   }
 
+  private enqueueCheck(call: WaitingCall): void {
+    call.deadlineMs = currentRuntime().nowMs() + livenessCheckMs;
+    this.checks.push(call);
+    if (!this.checkArmed) this.armCheck(call.deadlineMs);
+  }
+
+  private armCheck(atMs: number): void {
+    this.checkArmed = true;
+    const runtime = currentRuntime();
+    runtime.setTimer(() => this.runChecks(), atMs - runtime.nowMs());
+  }
+
+  private runChecks(): void {
+    this.checkArmed = false;
+    const nowMs = currentRuntime().nowMs();
+    while (this.checksHead < this.checks.length && this.checks[this.checksHead]!.deadlineMs <= nowMs) {
+      const call = this.checks[this.checksHead++]!;
+      if (call.finished) continue;
+      if (call.isServerDead()) {
+        call.finished = true;
+        call.resolve(null);
+      } else {
+        this.enqueueCheck(call);
+      }
+    }
+    if (this.checksHead > 1024 && this.checksHead * 2 > this.checks.length) {
+      this.checks.splice(0, this.checksHead);
+      this.checksHead = 0;
+    }
+    if (this.checksHead < this.checks.length && !this.checkArmed) this.armCheck(this.checks[this.checksHead]!.deadlineMs);
+  }
+
   private observe(id: number, fate: RpcFate, svcMeth: string, end: EndName, server: ServerName | undefined, bytes?: number, delayMs?: number): void {
     if (this.observer === undefined) {
-      if (log.enabled) log('rpc %d %s %s end=%s server=%s', id, fate, svcMeth, String(end), String(server));
+      if (this.logging) log('rpc %d %s %s end=%s server=%s', id, fate, svcMeth, String(end), String(server));
       return;
     }
     this.observer({ id, fate, svcMeth, end, server, timeMs: currentRuntime().nowMs(), bytes, delayMs });
