@@ -134,7 +134,12 @@ function check(root: unknown, what: string): void {
       continue;
     }
     if (Array.isArray(value)) {
-      for (let i = 0; i < value.length; i++) stack.push([value[i], `${path}[${i}]`]);
+      // Push no more than the walk can still visit: a 10 000-entry log must not cost 10 000 paths.
+      const limit = Math.min(value.length, budget);
+      for (let i = 0; i < limit; i++) {
+        const element: unknown = value[i];
+        if (element !== null && (typeof element === 'object' || typeof element === 'function')) stack.push([element, `${path}[${i}]`]);
+      }
       continue;
     }
     const descriptors = Object.getOwnPropertyDescriptors(value);
