@@ -1,0 +1,234 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { relative, resolve } from 'node:path';
+import { formatReport } from '../../tester/report.ts';
+import { intFlag, stringFlag, type CommandSpec, type Parsed } from '../args.ts';
+import type { CliContext } from '../context.ts';
+import { exitCode, UsageError } from '../errors.ts';
+import { expandParts, existingParts, isPartName } from '../parts.ts';
+import { checkSeed, listTests, matchTests, randomSeed, runJobs, seedPlus, type JobResult, type PlannedTest, type RunJob } from '../run.ts';
+import { firstLine, plural, meanSd, meanSdSeconds, Progress, StatusLine, table } from '../ui.ts';
+
+export const stressSpec: CommandSpec = {
+  name: 'stress',
+  summary: 'run tests many times with different seeds to find rare failures',
+  usage: 'lab stress PATTERN [-n N] [-p P] [--seed S] [--real] [--out DIR] [--json]',
+  description: [
+    'Runs every test that PATTERN selects N times, run i with base seed S+i, P runs at a time (each',
+    'in its own worker thread). PATTERN is a part (2C, lab2, all), a part of test names',
+    '("Figure 8"), or a /regular expression/. Then prints, per test, the runs, failures, failure',
+    'rate, and mean ± sd of the run\'s time (simulated) and of real time; and for each failing run',
+    'its seed and the exact command that replays it. The output and failure report of each',
+    'failing run are kept in a folder (default .lab/stress-<time>/). Exit code 1 if any run failed.',
+  ],
+  options: [
+    { name: 'runs', short: 'n', type: 'string', value: 'N', help: 'runs of each selected test (default 10)' },
+    { name: 'parallel', short: 'p', type: 'string', value: 'P', help: `runs at once (default: the number of CPUs, ${availableParallelism()} here)` },
+    { name: 'seed', type: 'string', value: 'S', help: 'first base seed (default: a fresh one, printed)' },
+    { name: 'real', type: 'boolean', help: 'run on real time (LAB_TIME=real)' },
+    { name: 'out', type: 'string', value: 'DIR', help: 'where to keep failing runs (default .lab/stress-<time>/)' },
+    { name: 'json', type: 'boolean', help: 'print the result as JSON (with every run\'s seed and trace hash)' },
+  ],
+  examples: ['lab stress 2C -n 200 -p 4', 'lab stress "Figure 8 (unreliable)" -n 500 --seed 1000', 'lab stress "/persist|churn/" -n 50'],
+  positionals: { min: 1, max: 1, what: 'one PATTERN (a part, a part of test names, or /regex/)' },
+};
+
+interface TestSummary {
+  part: string;
+  name: string;
+  runs: number;
+  failures: number;
+  failureRate: number;
+  timeMs: { mean: number; sd: number };
+  realMs: { mean: number; sd: number };
+}
+
+export async function stressCommand(parsed: Parsed, ctx: CliContext): Promise<number> {
+  const c = ctx.colors;
+  const pattern = parsed.positionals[0]!;
+  const runs = intFlag(parsed, 'runs', 10, 1, 1_000_000);
+  const parallel = intFlag(parsed, 'parallel', availableParallelism(), 1, 256);
+  const seedFlag = stringFlag(parsed, 'seed');
+  const baseSeed = seedFlag === undefined ? randomSeed() : checkSeed(seedFlag);
+  const mode = parsed.values.real === true ? 'real' : 'virtual';
+  const json = parsed.values.json === true;
+  const say = json ? ctx.stderr : ctx.stdout;
+  const status = new StatusLine(ctx.stderr);
+
+  status.set('listing tests');
+  const tests = await selectTests(ctx, pattern).finally(() => status.stop());
+  const jobs: RunJob[] = [];
+  // Run-major order: after k rounds every test has k runs, so an interrupted batch stays fair.
+  for (let i = 0; i < runs; i++) for (const test of tests) jobs.push({ test, baseSeed: seedPlus(baseSeed, i), mode });
+  say.write(`lab stress ${pattern}: ${plural(tests.length, 'test')} × ${plural(runs, 'run')} = ${jobs.length}, seeds ${baseSeed}..${seedPlus(baseSeed, runs - 1)}, ${mode} time, ${parallel} at a time\n`);
+
+  // Ctrl-C stops starting new runs; the runs already going finish and the summary is printed.
+  const interrupt = new AbortController();
+  const onSigint = (): void => {
+    interrupt.abort();
+    status.print(ctx.stderr, 'interrupted: finishing the runs under way (Ctrl-C again to quit at once)');
+    process.once('SIGINT', () => process.exit(130));
+  };
+  process.once('SIGINT', onSigint);
+
+  const startMs = ctx.clockMs();
+  const progress = new Progress(status, say, jobs.length);
+  let done = 0;
+  let failed = 0;
+  let results: JobResult[];
+  try {
+    results = await runJobs(jobs, {
+      parallel,
+      skip: () => (interrupt.signal.aborted ? 'interrupted' : undefined),
+      onDone: (result) => {
+        if (result.skipped !== undefined) return;
+        done++;
+        if (!result.outcome.ok) {
+          failed++;
+          status.print(say, c.red(`FAIL ${result.job.test.name} --seed ${result.job.baseSeed}`));
+        }
+        const elapsedS = (ctx.clockMs() - startMs) / 1000;
+        // An estimate from the first few runs, which also paid for starting the workers, misleads.
+        const eta = done < 2 * parallel || done === jobs.length ? '' : `, ~${((elapsedS / done) * (jobs.length - done)).toFixed(0)} s left`;
+        progress.update(done, `stress: ${done}/${jobs.length} runs, ${failed} failed, ${elapsedS.toFixed(0)} s elapsed${eta}`);
+      },
+    });
+  } finally {
+    process.off('SIGINT', onSigint);
+    status.stop();
+  }
+
+  const ran = results.filter((r) => r.skipped === undefined);
+  const failures = ran.filter((r) => !r.outcome.ok);
+  const summaries = summarize(tests, ran);
+  const keptDir = failures.length > 0 ? keepFailures(ctx, stringFlag(parsed, 'out'), failures, summaries, pattern, baseSeed) : undefined;
+
+  if (json) {
+    ctx.stdout.write(
+      `${JSON.stringify(
+        {
+          command: 'stress',
+          ok: failures.length === 0,
+          pattern,
+          baseSeed,
+          runsPerTest: runs,
+          mode,
+          interrupted: interrupt.signal.aborted,
+          tests: summaries,
+          failures: failures.map((r) => ({ name: r.outcome.name, baseSeed: r.job.baseSeed, check: r.outcome.report?.check, message: r.outcome.report?.message, replay: r.outcome.report?.replay })),
+          runs: ran.map((r) => ({ name: r.outcome.name, baseSeed: r.job.baseSeed, ok: r.outcome.ok, traceHash: r.outcome.traceHash, elapsedMs: r.outcome.elapsedMs, realMs: Math.round(r.outcome.realMs) })),
+          keptDir: keptDir ?? null,
+        },
+        null,
+        2,
+      )}\n`,
+    );
+  } else {
+    const rows = summaries.map((s) => {
+      const mine = ran.filter((r) => r.job.test.name === s.name);
+      return [
+        s.name,
+        String(s.runs),
+        s.failures > 0 ? c.red(String(s.failures)) : '0',
+        `${(s.failureRate * 100).toFixed(1)}%`,
+        meanSdSeconds(mine.map((r) => r.outcome.elapsedMs)),
+        meanSdSeconds(mine.map((r) => r.outcome.realMs)),
+      ];
+    });
+    const timeLabel = mode === 'virtual' ? 'sim time s (mean ± sd)' : 'time s (mean ± sd)';
+    ctx.stdout.write(`\n${table(['test', 'runs', 'fail', 'rate', timeLabel, 'real s (mean ± sd)'], rows, ['left', 'right', 'right', 'right', 'right', 'right'])}\n`);
+    if (interrupt.signal.aborted) ctx.stdout.write(c.yellow(`\ninterrupted after ${ran.length} of ${jobs.length} runs\n`));
+    if (failures.length > 0) {
+      ctx.stdout.write(`\n${c.red(`${failures.length} failing run(s):`)}\n`);
+      for (const r of failures) {
+        const why = r.outcome.report === undefined ? '' : `  ${r.outcome.report.check}: ${firstLine(r.outcome.report.message, 80)}`;
+        ctx.stdout.write(`  seed ${r.job.baseSeed}  ${r.outcome.name}${why}\n    ${r.outcome.report?.replay ?? ''}\n`);
+      }
+      ctx.stdout.write(`\noutput and reports of the failing runs: ${displayPath(keptDir!)}\n`);
+    } else {
+      ctx.stdout.write(`\n${c.green(`no failures in ${ran.length} runs`)}: nothing kept\n`);
+    }
+    ctx.stdout.write(`\n${failures.length === 0 ? c.green('PASS:') : c.red('FAIL:')} ${ran.length - failures.length} passed, ${failures.length} failed\n`);
+  }
+  return failures.length === 0 ? exitCode.ok : exitCode.failed;
+}
+
+/** The tests PATTERN selects; none is an error that lists what exists. */
+async function selectTests(ctx: CliContext, pattern: string): Promise<PlannedTest[]> {
+  if (isPartName(ctx.parts, pattern)) return listTests(ctx.parts, expandParts(ctx.parts, [pattern]));
+  const parts = existingParts(ctx.parts);
+  if (parts.length === 0) throw new UsageError('no part has its test files yet, so there is no test to stress');
+  const all = await listTests(ctx.parts, parts);
+  const chosen = matchTests(all, pattern);
+  if (chosen.length === 0) {
+    throw new UsageError(`no test matches "${pattern}"; give a part (${[...ctx.parts.parts.keys()].join(' ')}), a part of a test name or a /regex/. The tests are:\n${all.map((t) => `  ${t.name}`).join('\n')}`);
+  }
+  return chosen;
+}
+
+function summarize(tests: PlannedTest[], ran: JobResult[]): TestSummary[] {
+  return tests.map((test) => {
+    const mine = ran.filter((r) => r.job.test.name === test.name);
+    const failures = mine.filter((r) => !r.outcome.ok).length;
+    const round = ({ mean, sd }: { mean: number; sd: number }) => ({ mean: Math.round(mean), sd: Math.round(sd) });
+    return {
+      part: test.part,
+      name: test.name,
+      runs: mine.length,
+      failures,
+      failureRate: mine.length === 0 ? 0 : failures / mine.length,
+      timeMs: round(meanSd(mine.map((r) => r.outcome.elapsedMs))),
+      realMs: round(meanSd(mine.map((r) => r.outcome.realMs))),
+    };
+  });
+}
+
+/**
+ * Writes, for each failing run, its output and failure report (`<test>-seed<S>.txt`), and a
+ * summary.json of the batch. Returns the folder. Traces of failing runs will go beside the
+ * reports once RunSpec can ask for one (see trace-hook.ts).
+ */
+function keepFailures(ctx: CliContext, outFlag: string | undefined, failures: JobResult[], summaries: TestSummary[], pattern: string, baseSeed: string): string {
+  const dir = outFlag !== undefined ? resolve(outFlag) : freshDir(resolve(ctx.root, '.lab', `stress-${timestamp(ctx.clockMs())}`));
+  mkdirSync(dir, { recursive: true });
+  for (const r of failures) {
+    const o = r.outcome;
+    const body = [`# ${o.name}`, `# base seed ${r.job.baseSeed}, ${o.mode} time`, `# replay: ${o.report?.replay ?? ''}`, '', '## output', ...o.output, '', '## failure report', o.report === undefined ? '(no report)' : formatReport(o.report), ''];
+    writeFileSync(resolve(dir, `${slug(o.name)}-seed${r.job.baseSeed}.txt`), body.join('\n'));
+  }
+  const summary = {
+    pattern,
+    baseSeed,
+    tests: summaries,
+    failures: failures.map((r) => ({ name: r.outcome.name, baseSeed: r.job.baseSeed, file: `${slug(r.outcome.name)}-seed${r.job.baseSeed}.txt`, report: r.outcome.report ?? null })),
+  };
+  writeFileSync(resolve(dir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  return dir;
+}
+
+/** A file-name-safe form of a test name. */
+export function slug(name: string): string {
+  return (
+    name
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 80) || 'test'
+  );
+}
+
+/** The path, or path-2, path-3… if it is taken (two batches in one second). */
+function freshDir(path: string): string {
+  let candidate = path;
+  for (let i = 2; existsSync(candidate); i++) candidate = `${path}-${i}`;
+  return candidate;
+}
+
+function timestamp(ms: number): string {
+  return new Date(ms).toISOString().replace(/\..*$/, '').replace(/:/g, '-');
+}
+
+function displayPath(dir: string): string {
+  const rel = relative(process.cwd(), dir);
+  return rel === '' ? '.' : rel.startsWith('..') ? dir : rel;
+}

@@ -1,0 +1,118 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { UsageError } from './errors.ts';
+
+/**
+ * The graded parts and their test files. Every command maps part names through here, so a
+ * new part is one line below (and its points in cli/grading.json).
+ */
+export interface PartMap {
+  /** Part name → absolute paths of its test files, in the order parts are run and listed. */
+  parts: Map<string, string[]>;
+  /** Names that stand for several parts (`lab2`, `lab3`); `all` is always every part. */
+  groups: Map<string, string[]>;
+  /** Paths are shown relative to this folder. */
+  root: string;
+}
+
+/** The repository's own parts: Lab 2 (Raft) and Lab 3 (fault-tolerant key/value service). */
+export function defaultPartMap(root: string): PartMap {
+  const file = (path: string): string[] => [resolve(root, path)];
+  return {
+    parts: new Map([
+      ['2A', file('raft/tests/2A.test.ts')],
+      ['2B', file('raft/tests/2B.test.ts')],
+      ['2C', file('raft/tests/2C.test.ts')],
+      ['2D', file('raft/tests/2D.test.ts')],
+      ['3A', file('kvraft/tests/3A.test.ts')],
+      ['3B', file('kvraft/tests/3B.test.ts')],
+    ]),
+    groups: new Map([
+      ['lab2', ['2A', '2B', '2C', '2D']],
+      ['lab3', ['3A', '3B']],
+    ]),
+    root,
+  };
+}
+
+/**
+ * A part map from a JSON file (env LAB_PARTS_FILE; tests point it at fixtures):
+ * `{ "parts": { "X": ["file.ts", …] }, "groups": { "g": ["X", …] } }`, paths relative to the
+ * JSON file.
+ */
+export function loadPartMapFile(path: string): PartMap {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new UsageError(`cannot read the part map ${path} (LAB_PARTS_FILE): ${(e as Error).message}`);
+  }
+  const base = dirname(resolve(path));
+  const shape = json as { parts?: Record<string, string[]>; groups?: Record<string, string[]> };
+  if (typeof shape.parts !== 'object' || shape.parts === null) throw new UsageError(`the part map ${path} needs a "parts" object: { "parts": { "X": ["file.ts"] } }`);
+  const parts = new Map(Object.entries(shape.parts).map(([name, files]) => [name, files.map((f) => (isAbsolute(f) ? f : resolve(base, f)))]));
+  const groups = new Map(Object.entries(shape.groups ?? {}));
+  return { parts, groups, root: base };
+}
+
+/** Every name a command accepts where it wants parts, for help and error messages. */
+export function partNames(map: PartMap): string[] {
+  return [...map.parts.keys(), ...map.groups.keys(), 'all'];
+}
+
+/** True if the word names a part or a group of parts. */
+export function isPartName(map: PartMap, word: string): boolean {
+  return partNames(map).some((n) => n.toLowerCase() === word.toLowerCase());
+}
+
+/**
+ * Expands part names and groups (case-insensitive, `lab2`, `all`) into parts, without
+ * duplicates, in the map's order. An unknown name is an error that lists the known ones.
+ */
+export function expandParts(map: PartMap, words: string[]): string[] {
+  if (words.length === 0) throw new UsageError(`name at least one part: ${partNames(map).join(', ')}`);
+  const wanted = new Set<string>();
+  for (const word of words) {
+    const lower = word.toLowerCase();
+    if (lower === 'all') {
+      for (const p of map.parts.keys()) wanted.add(p);
+      continue;
+    }
+    const part = [...map.parts.keys()].find((p) => p.toLowerCase() === lower);
+    if (part !== undefined) {
+      wanted.add(part);
+      continue;
+    }
+    const group = [...map.groups.entries()].find(([g]) => g.toLowerCase() === lower);
+    if (group !== undefined) {
+      for (const p of group[1]) {
+        if (!map.parts.has(p)) throw new UsageError(`group ${group[0]} names part ${p}, which the part map does not have`);
+        wanted.add(p);
+      }
+      continue;
+    }
+    throw new UsageError(`unknown part "${word}"; the parts are ${partNames(map).join(', ')}`);
+  }
+  return [...map.parts.keys()].filter((p) => wanted.has(p));
+}
+
+/** The test files of the parts; a missing file is an error that names it. */
+export function partFiles(map: PartMap, part: string): string[] {
+  const files = map.parts.get(part);
+  if (files === undefined) throw new UsageError(`unknown part "${part}"; the parts are ${partNames(map).join(', ')}`);
+  for (const f of files) {
+    if (!existsSync(f)) throw new UsageError(`part ${part}: its test file ${relative(map.root, f) || f} does not exist`);
+  }
+  return files;
+}
+
+/** The lab (group) a part belongs to, for the per-lab time limit of grading; the part itself if none. */
+export function labOf(map: PartMap, part: string): string {
+  for (const [group, members] of map.groups) if (members.includes(part)) return group;
+  return part;
+}
+
+/** The parts whose test files all exist (for commands that search every part by test name). */
+export function existingParts(map: PartMap): string[] {
+  return [...map.parts.entries()].filter(([, files]) => files.every((f) => existsSync(f))).map(([p]) => p);
+}
