@@ -48,8 +48,9 @@ export function describeFailure<S, I, O>(model: Model<S, I, O>, info: Linearizat
   }
   const failed = partition.operations[partition.failedOperation];
   lines.push(
-    `  then no order fits ${operationForHumans(full, failed)} ` +
-      `before its return, starting from state ${describeStateSafely(full, state)}.`,
+    `  stuck at ${operationForHumans(full, failed)}: it must take effect before it returns, ` +
+      `and no order the search tried allows it (the longest linearization ends in state ` +
+      `${describeStateSafely(full, state)}).`,
   );
   return lines.join('\n');
 }

@@ -4,11 +4,25 @@
  */
 import type { Bitset } from './bitset.ts';
 
-/** Configurations bucketed by the bitset's hash; states compared with the model's `equal`. */
-export class MemoCache<S> {
-  private readonly buckets = new Map<number, { bits: Uint32Array; states: S[] }[]>();
+interface Slot<S> {
+  readonly bits: Uint32Array;
+  /** States seen with these bits: a Set under identity equality, else a list scanned with `equal`. */
+  readonly states: Set<S> | S[];
+}
 
-  constructor(private readonly equal: (a: S, b: S) => boolean) {}
+/**
+ * Configurations bucketed by the bitset's hash. Under identity equality (the default, and
+ * what the KV model uses: its states are strings) states go in a Set, which matters: many
+ * orders of concurrent appends give many states for one bitset, and scanning them with
+ * `equal` made the search quadratic in their number.
+ */
+export class MemoCache<S> {
+  private readonly buckets = new Map<number, Slot<S>[]>();
+
+  constructor(
+    private readonly equal: (a: S, b: S) => boolean,
+    private readonly identityEquality: boolean,
+  ) {}
 
   /**
    * Records (bitset, state) and returns true, or returns false if it was already there.
@@ -20,16 +34,23 @@ export class MemoCache<S> {
       bucket = [];
       this.buckets.set(bitset.hash, bucket);
     }
-    // Group states under identical bitsets so a hash collision costs one bits comparison.
     for (let i = 0; i < bucket.length; i++) {
       const slot = bucket[i];
       if (!bitset.equalsSnapshot(slot.bits)) continue;
-      const states = slot.states;
-      for (let j = 0; j < states.length; j++) if (this.equal(states[j], state)) return false;
-      states.push(state);
+      return this.addState(slot.states, state);
+    }
+    bucket.push({ bits: bitset.snapshot(), states: this.identityEquality ? new Set([state]) : [state] });
+    return true;
+  }
+
+  private addState(states: Set<S> | S[], state: S): boolean {
+    if (states instanceof Set) {
+      if (states.has(state)) return false;
+      states.add(state);
       return true;
     }
-    bucket.push({ bits: bitset.snapshot(), states: [state] });
+    for (let j = 0; j < states.length; j++) if (this.equal(states[j], state)) return false;
+    states.push(state);
     return true;
   }
 }

@@ -13,7 +13,7 @@ import { isPast } from './clock.ts';
 import { type EntryList, NONE, lift, unlift } from './entries.ts';
 import { ModelError, ModelStepError, describeThrown } from './errors.ts';
 import { MemoCache } from './memo.ts';
-import { describeStateSafely, operationForHumans } from './model.ts';
+import { describeStateSafely, operationForHumans, shallowEqual } from './model.ts';
 import type { CheckResult, FullModel, Operation } from './types.ts';
 
 /** How many loop turns between looks at the clock: a clock read costs far more than a turn. */
@@ -47,7 +47,7 @@ export function searchPartition<S, I, O>(request: SearchRequest<S, I, O>): Searc
   const operationCount = list.operationCount;
   const recorder = new PartialRecorder(operationCount, recordPartials);
   const linearized = new Bitset(operationCount);
-  const cache = new MemoCache<S>(model.equal);
+  const cache = new MemoCache<S>(model.equal, model.equal === shallowEqual);
   // The stack of linearized calls and the state before each: parallel, preallocated arrays.
   const stackCalls = new Int32Array(operationCount);
   const stackStates: S[] = new Array<S>(operationCount);
@@ -89,7 +89,6 @@ export function searchPartition<S, I, O>(request: SearchRequest<S, I, O>): Searc
       depth--;
       entry = stackCalls[depth];
       state = stackStates[depth];
-      stackStates[depth] = undefined as S; // let the state be collected
       linearized.clear(operationOf[entry]);
       unlift(list, entry);
       entry = next[entry];
