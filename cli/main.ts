@@ -7,6 +7,7 @@ import { stressCommand, stressSpec } from './commands/stress.ts';
 import { replayCommand, replaySpec } from './commands/replay.ts';
 import { gradeCommand, gradeSpec } from './commands/grade.ts';
 import { handoutCommand, handoutSpec } from './commands/handout.ts';
+import { delegatedCommands, runDelegated } from './delegated.ts';
 
 interface Command {
   spec: CommandSpec;
@@ -23,7 +24,7 @@ export const commands: Command[] = [
 ];
 
 function mainHelp(ctx: CliContext): string {
-  const width = Math.max(...commands.map((c) => c.spec.name.length));
+  const width = Math.max(...commands.map((c) => c.spec.name.length), ...delegatedCommands.map((c) => c.name.length));
   return [
     'lab — run, stress, replay and grade the raftlab tests (6.5840 Raft and KV labs on a simulator)',
     '',
@@ -31,6 +32,7 @@ function mainHelp(ctx: CliContext): string {
     '',
     'Commands:',
     ...commands.map((c) => `  ${c.spec.name.padEnd(width)}  ${c.spec.summary}`),
+    ...delegatedCommands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     `  ${'help'.padEnd(width)}  show the help of a command: lab help stress (or lab stress --help)`,
     '',
     `Parts: ${partNames(ctx.parts).join(' ')}`,
@@ -78,6 +80,8 @@ async function dispatch(argv: string[], ctx: CliContext): Promise<number> {
     ctx.stdout.write(commandHelp(findCommand(topic).spec));
     return exitCode.ok;
   }
+  const delegated = await runDelegated(name, rest, ctx);
+  if (delegated !== undefined) return delegated;
   const command = findCommand(name);
   const parsed = parseCommand(command.spec, rest);
   if (parsed.values.help === true) {
@@ -91,7 +95,7 @@ function findCommand(name: string): Command {
   const command = commands.find((c) => c.spec.name === name);
   if (command === undefined) {
     const hint = name.startsWith('-') ? `a command comes first, flags after it` : `unknown command "${name}"`;
-    throw new UsageError(`${hint}; the commands are ${[...commands.map((c) => c.spec.name), 'help'].join(', ')} (see lab --help)`);
+    throw new UsageError(`${hint}; the commands are ${[...commands.map((c) => c.spec.name), ...delegatedCommands.map((c) => c.name), 'help'].join(', ')} (see lab --help)`);
   }
   return command;
 }

@@ -21,6 +21,8 @@ export interface RunJob {
   test: PlannedTest;
   baseSeed: string;
   mode: TimeMode;
+  /** Record the run's trace into this file (plus an .html page beside it). */
+  tracePath?: string;
 }
 
 export interface JobResult {
@@ -123,7 +125,7 @@ export async function runJobs(jobs: RunJob[], options: RunJobsOptions): Promise<
     }
     try {
       options.onStart?.(job, index);
-      const outcome = await worker.run({ file: pathToFileURL(job.test.file).href, name: job.test.name, baseSeed: job.baseSeed, mode: job.mode });
+      const outcome = await worker.run({ file: pathToFileURL(job.test.file).href, name: job.test.name, baseSeed: job.baseSeed, mode: job.mode, tracePath: job.tracePath });
       report(index, { job, outcome });
     } finally {
       idle.push(worker);

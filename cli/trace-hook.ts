@@ -1,11 +1,12 @@
+import { resolve } from 'node:path';
 import { UsageError } from './errors.ts';
 
 /**
- * The one place where `--trace FILE` is honoured. Tracing (trace/) is not wired into the test
- * worker yet: when RunSpec gains a trace option, pass it through here, from `lab replay` and
- * from `lab stress` (which then keeps the trace of each failing run beside its report).
+ * Where `--trace FILE` goes: the trace is written to FILE as JSON (FILE.json if it has no
+ * extension) and its timeline page beside it as .html. Returns the path for the run request.
  */
-export function checkTraceRequest(file: string | undefined): void {
-  if (file === undefined) return;
-  throw new UsageError(`tracing is not available yet: --trace ${file} cannot be honoured; rerun without --trace`);
+export function traceRequestPath(file: string | undefined): string | undefined {
+  if (file === undefined) return undefined;
+  if (file.trim() === '') throw new UsageError('--trace needs a file name, e.g. --trace run.json');
+  return resolve(file);
 }

@@ -41,6 +41,20 @@ export function timeModeFromEnv(): TimeMode {
 
 let running = false;
 
+/** The clock, event count and trace hash of the last run, kept even when it failed. */
+export interface LastRunInfo {
+  elapsedMs: number;
+  events: number;
+  traceHash: string;
+}
+
+let lastRun: LastRunInfo = { elapsedMs: 0, events: 0, traceHash: '' };
+
+/** Where the last run stopped and the digest of what it did, for reports of failed runs. */
+export function lastRunInfo(): LastRunInfo {
+  return lastRun;
+}
+
 /**
  * Runs `body` as one simulated (or real-time) run: a fresh clock and generator from `seed`,
  * the global time APIs pointed at it while it runs, and a failure instead of a hang when it
@@ -78,6 +92,7 @@ async function runVirtual<T>(body: () => Promise<T>, options: RunOptions, limits
     const value = await runtime.drive(body);
     return { value, mode: 'virtual', elapsedMs: runtime.nowMs(), realMs: realPerformanceNow() - startReal, events: runtime.events, traceHash: runtime.traceHash() };
   } finally {
+    lastRun = { elapsedMs: runtime.nowMs(), events: runtime.events, traceHash: runtime.traceHash() };
     runtime.alive = false;
     // Leftover continuations of the run (a Raft loop that ignores Kill) may still call
     // setTimeout during this turn; they must land in the dead runtime, not in real time.
@@ -113,6 +128,7 @@ async function runReal<T>(body: () => Promise<T>, options: RunOptions, limits: V
     const elapsed = runtime.nowMs();
     return { value, mode: 'real', elapsedMs: elapsed, realMs: elapsed, events: 0, traceHash: '' };
   } finally {
+    lastRun = { elapsedMs: runtime.nowMs(), events: 0, traceHash: '' };
     realClearTimeout(limit);
     runtime.stop();
     process.off('unhandledRejection', onRejection);

@@ -6,6 +6,7 @@ import { Make, type Raft, type ApplyMsg } from '../raft/raft.ts';
 import { fail, TestFailure, type FailureDetails } from './failure.ts';
 import { print } from './output.ts';
 import type { PassedStats } from './runner.ts';
+import { activeRecorder } from '../trace/index.ts';
 
 /**
  * The Raft tester's cluster: a port of 6.5840's `src/raft/config.go` (2023), method for method,
@@ -128,6 +129,13 @@ export class Config {
     this.backgroundFailure.catch(() => undefined);
     this.startMs = now();
 
+    const recorder = activeRecorder();
+    if (recorder !== undefined) {
+      recorder.meta({ servers: n });
+      recorder.attachNetwork(this.net);
+      recorder.setStateSampler((i) => this.sampleState(i));
+    }
+
     this.setUnreliable(unreliable);
     this.net.setLongDelays(true);
 
@@ -154,6 +162,7 @@ export class Config {
     if (rf !== null) {
       asServer(String(i), () => rf.Kill());
       this.rafts[i] = null;
+      activeRecorder()?.crash(i);
     }
 
     const current = this.saved[i];
@@ -177,9 +186,11 @@ export class Config {
     // A fresh set of outgoing ClientEnd names, so that the old crashed instance's ends can't send.
     const names = Array.from({ length: this.n }, () => randString(endNameLength));
     this.endnames[i] = names;
+    const recorder = activeRecorder();
     const ends: ClientEnd[] = names.map((name, j) => {
       const end = this.net.makeEnd(name);
       this.net.connect(name, j);
+      recorder?.nameEnd(name, i, j);
       return end;
     });
 
@@ -211,6 +222,8 @@ export class Config {
     const srv = new Server();
     srv.addService(new Service(rf, 'Raft'));
     this.net.addServer(i, srv);
+    recorder?.restart(i);
+    recorder?.sampleState(i);
   }
 
   // ---------------------------------------------------------------------------------------
@@ -218,6 +231,7 @@ export class Config {
 
   /** Attaches server i to the network: its ends to and from every connected server work. */
   connect(i: number): void {
+    activeRecorder()?.connect(i);
     this.connected[i] = true;
     // outgoing ClientEnds
     for (let j = 0; j < this.n; j++) {
@@ -231,6 +245,7 @@ export class Config {
 
   /** Detaches server i from the network. */
   disconnect(i: number): void {
+    if (this.connected[i]) activeRecorder()?.disconnect(i);
     this.connected[i] = false;
     // outgoing ClientEnds
     const out = this.endnames[i];
@@ -258,15 +273,29 @@ export class Config {
   }
 
   setUnreliable(unreliable: boolean): void {
+    activeRecorder()?.net('reliable', !unreliable);
     this.net.setReliable(!unreliable);
   }
 
   setLongReordering(longReordering: boolean): void {
+    activeRecorder()?.net('long-reordering', longReordering);
     this.net.setLongReordering(longReordering);
   }
 
   // ---------------------------------------------------------------------------------------
   // The student's Raft, checked
+
+  /** Server i's [term, isLeader] for the trace, or undefined if it is down or answers oddly. */
+  private sampleState(i: number): [number, boolean] | undefined {
+    const rf = this.rafts[i];
+    if (rf === null || rf === undefined) return undefined;
+    try {
+      const r: unknown = asServer(String(i), () => rf.GetState());
+      return Array.isArray(r) && typeof r[0] === 'number' && typeof r[1] === 'boolean' ? [r[0], r[1]] : undefined;
+    } catch {
+      return undefined; // the trace only watches; the test's own GetState calls report errors
+    }
+  }
 
   /** Server i's Raft, with Start and GetState results checked; fails if server i is crashed. */
   raft(i: number): RaftHandle {
@@ -300,6 +329,7 @@ export class Config {
     const mine = this.logs[i]!;
     const prevok = mine.has(m.CommandIndex - 1);
     mine.set(m.CommandIndex, v);
+    activeRecorder()?.apply(i, m.CommandIndex, v);
     if (m.CommandIndex > this.maxIndex) this.maxIndex = m.CommandIndex;
     return [err, prevok];
   }
@@ -350,6 +380,7 @@ export class Config {
             const log = this.logs[i]!;
             for (let j = 0; j <= m.CommandIndex; j++) xlog.push(log.get(j));
             const snapshot = encode({ lastIncludedIndex: m.CommandIndex, xlog });
+            activeRecorder()?.snapshot(i, m.CommandIndex);
             asServer(String(i), () => rf.Snapshot(m.CommandIndex, snapshot));
           }
         }
@@ -395,6 +426,7 @@ export class Config {
     for (let j = 0; j < xlog.length; j++) log.set(j, xlog[j]);
     this.logs[i] = log;
     this.lastApplied[i] = lastIncludedIndex;
+    activeRecorder()?.applySnapshot(i, lastIncludedIndex);
     return '';
   }
 
@@ -426,7 +458,11 @@ export class Config {
         }
         if (term > lastTermWithLeader) lastTermWithLeader = term;
       }
-      if (leaders.size !== 0) return leaders.get(lastTermWithLeader)![0]!;
+      if (leaders.size !== 0) {
+        const leader = leaders.get(lastTermWithLeader)![0]!;
+        activeRecorder()?.check('checkOneLeader', true, `leader ${leader} in term ${lastTermWithLeader}`);
+        return leader;
+      }
     }
     fail('checkOneLeader', 'expected one leader, got none', {
       expected: `one leader among the connected servers within ${checkOneLeaderTries} tries (~5 s)`,
@@ -775,6 +811,7 @@ function callGetState(rf: Raft, i: number): [number, boolean] {
       seen: fmtShape(r),
     });
   }
+  activeRecorder()?.state(i, r[0] as number, r[1] ? 'leader' : 'follower');
   return [r[0] as number, r[1] as boolean];
 }
 
@@ -787,6 +824,7 @@ function callStart(rf: Raft, i: number, command: unknown): [number, number, bool
       seen: fmtShape(r),
     });
   }
+  if (r[2] === true) activeRecorder()?.start(i, r[0] as number, r[1] as number, command);
   return [r[0] as number, r[1] as number, r[2] as boolean];
 }
 

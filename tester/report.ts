@@ -17,6 +17,8 @@ export interface FailureReport {
   atMs?: number;
   stack?: string;
   replay: string;
+  /** The trace page of this run, when it was traced. */
+  trace?: string;
 }
 
 /** The command that reruns exactly this test with this seed. */
@@ -48,6 +50,7 @@ export function formatReport(r: FailureReport): string {
   if (r.atMs !== undefined) lines.push(`  at:       ${(r.atMs / 1000).toFixed(3)} s (${r.mode} time)`);
   lines.push(`  seed:     ${r.seed} (${r.mode} time)`);
   lines.push(`  replay:   ${r.replay}`);
+  if (r.trace !== undefined) lines.push(`  trace:    ${r.trace}`);
   return lines.join('\n');
 }
 

@@ -1,4 +1,5 @@
-import { now, runSimulation, seedFor, type TimeMode } from '../sim/index.ts';
+import { lastRunInfo, now, runSimulation, seedFor, type TimeMode } from '../sim/index.ts';
+import { setActiveRecorder, TraceRecorder, writeTraceFiles } from '../trace/index.ts';
 import { buildReport, type FailureReport } from './report.ts';
 import { collectOutput, stopCollecting } from './output.ts';
 
@@ -11,7 +12,7 @@ export interface PassedStats {
   cmds: number;
 }
 
-/** A registered simulated test body: gets the run's time limit, returns its Passed numbers. */
+/** A registered simulated test body: returns its Passed numbers. */
 export type SimTestBody = () => Promise<PassedStats | undefined>;
 
 /** The result of one run of one test, in or out of a worker. */
@@ -23,55 +24,64 @@ export interface RunOutcome {
   stats?: PassedStats;
   report?: FailureReport;
   output: string[];
-  /** Digest of the event sequence (virtual time only). */
+  /** Digest of the event sequence (virtual time only; '' in real time). */
   traceHash: string;
   elapsedMs: number;
   realMs: number;
+  /** The trace files written, when the run was traced. */
+  trace?: { json: string; html: string };
 }
 
-/** Per-test time limits, as in 6.5840: 120 s per test (the tester checks), and a hard stop beyond it. */
+/** Per-test time limit, as in 6.5840: 120 s (the tester checks it in end() and cleanup()). */
 export const testTimeLimitMs = 120_000;
+
+/** Extras of one run: where the watchdog reads progress, and where to write a trace. */
+export interface RunExtras {
+  progressCell?: Float64Array;
+  /** Record a trace and write it here (a .json and a .html beside each other). */
+  tracePath?: string;
+}
 
 /**
  * Runs one test body in the simulator with the seed derived from `baseSeed` and its name, and
- * turns whatever happens into a RunOutcome: never throws.
+ * turns whatever happens into a RunOutcome: never throws. Tracing only observes: a traced run
+ * makes exactly the same events (the same trace hash) as an untraced one.
  */
-export async function runOne(name: string, body: SimTestBody, baseSeed: string, mode: TimeMode, progressCell?: Float64Array): Promise<RunOutcome> {
+export async function runOne(name: string, body: SimTestBody, baseSeed: string, mode: TimeMode, extras: RunExtras = {}): Promise<RunOutcome> {
   const output = collectOutput();
   const startReal = performance.now();
-  let lastMs = 0;
+  const recorder = extras.tracePath === undefined ? undefined : new TraceRecorder({ clock: now });
+  if (recorder !== undefined) {
+    recorder.meta({ test: name, seed: baseSeed, mode });
+    recorder.attachLogs();
+    setActiveRecorder(recorder);
+  }
+  let outcome: RunOutcome;
   try {
-    const result = await runSimulation(
-      async () => {
-        try {
-          return await body();
-        } finally {
-          lastMs = now();
-        }
-      },
-      {
-        seed: seedFor(baseSeed, name),
-        mode,
-        // A test that runs on past the 120 s limit fails there rather than at its end (the Go
-        // tester only noticed in end()); the extra margin lets end() report it in 6.5840's words.
-        limits: { virtualTimeLimitMs: testTimeLimitMs + 30_000 },
-        progressCell,
-      },
-    );
-    return { name, ok: true, baseSeed, mode, stats: result.value, output, traceHash: result.traceHash, elapsedMs: result.elapsedMs, realMs: result.realMs };
-  } catch (thrown) {
-    return {
-      name,
-      ok: false,
-      baseSeed,
+    const result = await runSimulation(body, {
+      seed: seedFor(baseSeed, name),
       mode,
-      report: buildReport(name, baseSeed, mode, thrown, lastMs),
-      output,
-      traceHash: '',
-      elapsedMs: lastMs,
-      realMs: performance.now() - startReal,
-    };
+      // The tester checks the 120 s limit in end(), as 6.5840 did; this hard stop past it
+      // ends a test that never reaches end() (a Clerk that never returns).
+      limits: { virtualTimeLimitMs: testTimeLimitMs + 30_000 },
+      progressCell: extras.progressCell,
+    });
+    outcome = { name, ok: true, baseSeed, mode, stats: result.value, output, traceHash: result.traceHash, elapsedMs: result.elapsedMs, realMs: result.realMs };
+  } catch (thrown) {
+    const last = lastRunInfo();
+    const report = buildReport(name, baseSeed, mode, thrown, last.elapsedMs);
+    recorder?.failure(report.check, report.message);
+    outcome = { name, ok: false, baseSeed, mode, report, output, traceHash: last.traceHash, elapsedMs: last.elapsedMs, realMs: performance.now() - startReal };
   } finally {
     stopCollecting();
+    if (recorder !== undefined) {
+      recorder.detach();
+      setActiveRecorder(undefined);
+    }
   }
+  if (recorder !== undefined && extras.tracePath !== undefined) {
+    outcome.trace = writeTraceFiles(recorder, extras.tracePath);
+    if (outcome.report !== undefined) outcome.report.trace = outcome.trace.html;
+  }
+  return outcome;
 }

@@ -1,4 +1,5 @@
 import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { baseSeedFromEnv, timeModeFromEnv } from '../sim/index.ts';
 import { inTestWorker, workerRegistry } from './registry.ts';
 import { runOne, type RunOutcome, type SimTestBody } from './runner.ts';
@@ -30,7 +31,8 @@ export function registerSimTest(name: string, body: SimTestBody): void {
       const mode = timeModeFromEnv();
       const file = expect.getState().testPath;
       const inProcess = process.env.LAB_INPROC === '1' || file === undefined;
-      const outcome = inProcess ? await runOne(name, body, baseSeed, mode) : await runInWorker({ file: new URL(`file://${file}`).href, name, baseSeed, mode });
+      const tracePath = tracePathFor(name);
+      const outcome = inProcess ? await runOne(name, body, baseSeed, mode, { tracePath }) : await runInWorker({ file: new URL(`file://${file}`).href, name, baseSeed, mode, tracePath });
       for (const line of outcome.output) console.log(line);
       record(outcome);
       if (!outcome.ok && outcome.report !== undefined) throw new LabTestError(outcome.report);
@@ -38,6 +40,16 @@ export function registerSimTest(name: string, body: SimTestBody): void {
     },
     vitestTimeoutMs,
   );
+}
+
+/**
+ * LAB_TRACE=DIR records every test's trace into DIR (one .json and one .html per test);
+ * `lab replay … --trace FILE` is the way to trace a single run.
+ */
+function tracePathFor(name: string): string | undefined {
+  const dir = process.env.LAB_TRACE;
+  if (dir === undefined || dir === '') return undefined;
+  return join(dir, `${name.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '')}.json`);
 }
 
 /** Appends the outcome as one JSON line to LAB_RESULTS, where the `lab` command reads it. */

@@ -17,6 +17,8 @@ export interface RunRequest {
   name: string;
   baseSeed: string;
   mode: 'virtual' | 'real';
+  /** Record the run's trace into this file (and an .html beside it). */
+  tracePath?: string;
 }
 
 export type WorkerMessage = { type: 'alive'; virtualMs: number; server: string | undefined } | { type: 'done'; outcome: RunOutcome };
@@ -49,7 +51,7 @@ async function handle(request: RunRequest): Promise<void> {
       return;
     }
     const body = await findBody(request);
-    outcome = await runOne(request.name, body, request.baseSeed, request.mode, progressCell);
+    outcome = await runOne(request.name, body, request.baseSeed, request.mode, { progressCell, tracePath: request.tracePath });
   } catch (e) {
     outcome = {
       name: request.name,

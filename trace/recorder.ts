@@ -68,6 +68,7 @@ export class TraceRecorder {
   private logsAttached = false;
   /** Last sampled state per server, so unchanged samples are not recorded. */
   private readonly lastState = new Map<number, string>();
+  private sampler: ((server: number) => [term: number, isLeader: boolean] | undefined) | undefined;
 
   constructor(options: RecorderOptions = {}) {
     const maxEvents = options.maxEvents ?? defaultMaxEvents;
@@ -244,7 +245,27 @@ export class TraceRecorder {
     if (e.bytes !== undefined) event.bytes = e.bytes;
     if (e.delayMs !== undefined) event.delayMs = e.delayMs;
     this.push(event);
+    // A handler may have changed its server's term or role: look at both ends of the RPC.
+    if (this.sampler !== undefined && (e.fate === 'replied' || e.fate === 'delivered')) {
+      if (typeof event.s === 'number') this.sampleState(event.s);
+      if (typeof event.to === 'number') this.sampleState(event.to);
+    }
   };
+
+  /**
+   * Sets how to read a server's [term, isLeader] (the tester passes GetState). The recorder
+   * samples it whenever an RPC reaches or leaves the server, recording changes only; sampling
+   * reads state and schedules nothing, so a traced run stays event-for-event the same.
+   */
+  setStateSampler(sampler: ((server: number) => [term: number, isLeader: boolean] | undefined) | undefined): void {
+    this.sampler = sampler;
+  }
+
+  /** Samples one server's state now (the tester also calls this after crashes and restarts). */
+  sampleState(server: number): void {
+    const got = this.sampler?.(server);
+    if (got !== undefined) this.state(server, got[0], got[1] ? 'leader' : 'follower');
+  }
 
   /** sim's log sink. */
   private readonly onLog = (namespace: string, text: string, timeMs: number): void => {

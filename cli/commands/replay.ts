@@ -5,7 +5,7 @@ import { exitCode, UsageError } from '../errors.ts';
 import { findOneTest } from '../find-test.ts';
 import { outcomeJson, outcomeLines } from '../outcome.ts';
 import { checkSeed, runJobs } from '../run.ts';
-import { checkTraceRequest } from '../trace-hook.ts';
+import { traceRequestPath } from '../trace-hook.ts';
 import { StatusLine } from '../ui.ts';
 
 export const replaySpec: CommandSpec = {
@@ -22,7 +22,7 @@ export const replaySpec: CommandSpec = {
   options: [
     { name: 'seed', type: 'string', value: 'S', help: 'the base seed to replay (required; failure reports print it)' },
     { name: 'real', type: 'boolean', help: 'run on real time (not reproducible: no trace hash)' },
-    { name: 'trace', type: 'string', value: 'FILE', help: 'record the run\'s trace into FILE (not available yet)' },
+    { name: 'trace', type: 'string', value: 'FILE', help: 'record the run\'s trace into FILE (JSON) and its timeline page beside it (.html); read it with lab logs FILE' },
     { name: 'json', type: 'boolean', help: 'print the outcome as JSON' },
   ],
   examples: ['lab replay "initial election" --seed 1234', 'lab replay "Test (2C): Figure 8 (unreliable)" --seed 77 --json'],
@@ -35,13 +35,13 @@ export async function replayCommand(parsed: Parsed, ctx: CliContext): Promise<nu
   if (seedFlag === undefined) throw new UsageError('replay needs --seed S: the base seed a failure report (or lab test / lab stress) printed');
   const baseSeed = checkSeed(seedFlag);
   const mode = parsed.values.real === true ? 'real' : 'virtual';
-  checkTraceRequest(stringFlag(parsed, 'trace'));
+  const tracePath = traceRequestPath(stringFlag(parsed, 'trace'));
 
   const status = new StatusLine(ctx.stderr);
   status.set('finding the test');
   const test = await findOneTest(ctx.parts, parsed.positionals[0]!).finally(() => status.stop());
   status.set(`running ${test.name}`);
-  const [result] = await runJobs([{ test, baseSeed, mode }], { parallel: 1 }).finally(() => status.stop());
+  const [result] = await runJobs([{ test, baseSeed, mode, tracePath }], { parallel: 1 }).finally(() => status.stop());
   const outcome = result!.outcome;
 
   if (parsed.values.json === true) {
@@ -51,6 +51,7 @@ export async function replayCommand(parsed: Parsed, ctx: CliContext): Promise<nu
     ctx.stdout.write(`${outcomeLines(result!, c).join('\n')}\n`);
     if (!outcome.ok && outcome.report !== undefined) ctx.stdout.write(`\n${formatReport(outcome.report)}\n\n`);
     ctx.stdout.write(`${traceHashLine(outcome.traceHash, mode, outcome.ok)}\n`);
+    if (outcome.trace !== undefined) ctx.stdout.write(`trace: ${outcome.trace.json}\npage:  ${outcome.trace.html}\n`);
   }
   return outcome.ok ? exitCode.ok : exitCode.failed;
 }

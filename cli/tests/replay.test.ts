@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { lab } from './helpers.ts';
 
 function hashOf(out: string): string {
@@ -40,7 +43,7 @@ describe('lab replay', () => {
     expect(doc.traceHash).toBe(hashOf(text.out));
   }, 60_000);
 
-  it('refuses a missing seed, an ambiguous or unknown name, and --trace (not available yet)', async () => {
+  it('refuses a missing seed, an ambiguous or unknown name, and an empty --trace', async () => {
     const noSeed = await lab(['replay', 'random']);
     expect(noSeed.code).toBe(2);
     expect(noSeed.err).toContain('replay needs --seed S');
@@ -50,8 +53,21 @@ describe('lab replay', () => {
     const unknown = await lab(['replay', 'zebra', '--seed', '1']);
     expect(unknown.code).toBe(2);
     expect(unknown.err).toContain('no test is named "zebra"');
-    const trace = await lab(['replay', 'random', '--seed', '1', '--trace', 'run.trace']);
+    const trace = await lab(['replay', 'random', '--seed', '1', '--trace', ' ']);
     expect(trace.code).toBe(2);
-    expect(trace.err).toContain('tracing is not available yet');
+    expect(trace.err).toContain('--trace needs a file name');
+  }, 60_000);
+
+  it('records a trace with --trace without changing the run, and lab logs prints it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lab-trace-'));
+    const plain = await lab(['replay', 'random', '--seed', '3']);
+    const traced = await lab(['replay', 'random', '--seed', '3', '--trace', join(dir, 'run.json')]);
+    expect(traced.code).toBe(0);
+    expect(hashOf(traced.out)).toBe(hashOf(plain.out));
+    expect(existsSync(join(dir, 'run.json'))).toBe(true);
+    expect(readFileSync(join(dir, 'run.html'), 'utf8')).toContain('<canvas');
+    const logs = await lab(['logs', join(dir, 'run.json'), '--no-color']);
+    expect(logs.code).toBe(0);
+    expect(logs.out).toContain('random');
   }, 60_000);
 });

@@ -1,0 +1,30 @@
+import type { CliContext } from './context.ts';
+
+/**
+ * Commands whose parsing and help live with the part they drive (trace/, mutants/, cluster/):
+ * the `lab` command hands them their arguments as they are. Each is loaded only when used.
+ */
+export interface DelegatedCommand {
+  name: string;
+  summary: string;
+  run(argv: string[], out: (line: string) => void, err: (line: string) => void): Promise<number>;
+}
+
+export const delegatedCommands: DelegatedCommand[] = [
+  {
+    name: 'logs',
+    summary: 'print a trace as columns per server: lab logs FILE [--servers 0,2] [--topics vote,fault]',
+    run: async (argv, out, err) => (await import('../trace/index.ts')).runLogsCommand(argv, out, err),
+  },
+];
+
+/** Runs a delegated command with the context's streams; undefined if `name` is not one. */
+export async function runDelegated(name: string, argv: string[], ctx: CliContext): Promise<number | undefined> {
+  const command = delegatedCommands.find((c) => c.name === name);
+  if (command === undefined) return undefined;
+  return command.run(
+    argv,
+    (line) => ctx.stdout.write(`${line}\n`),
+    (line) => ctx.stderr.write(`${line}\n`),
+  );
+}
