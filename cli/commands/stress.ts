@@ -102,6 +102,7 @@ export async function stressCommand(parsed: Parsed, ctx: CliContext): Promise<nu
   const failures = ran.filter((r) => !r.outcome.ok);
   const summaries = summarize(tests, ran);
   const keptDir = failures.length > 0 ? keepFailures(ctx, stringFlag(parsed, 'out'), failures, summaries, pattern, baseSeed) : undefined;
+  if (keptDir !== undefined && mode === 'virtual') await traceFailures(failures, keptDir, parallel, status);
 
   if (json) {
     ctx.stdout.write(
@@ -144,7 +145,7 @@ export async function stressCommand(parsed: Parsed, ctx: CliContext): Promise<nu
         const why = r.outcome.report === undefined ? '' : `  ${r.outcome.report.check}: ${firstLine(r.outcome.report.message, 80)}`;
         ctx.stdout.write(`  seed ${r.job.baseSeed}  ${r.outcome.name}${why}\n    ${r.outcome.report?.replay ?? ''}\n`);
       }
-      ctx.stdout.write(`\noutput and reports of the failing runs: ${displayPath(keptDir!)}\n`);
+      ctx.stdout.write(`\noutput, reports and traces of the failing runs: ${displayPath(keptDir!)}\n`);
     } else {
       ctx.stdout.write(`\n${c.green(`no failures in ${ran.length} runs`)}: nothing kept\n`);
     }
@@ -207,6 +208,24 @@ function keepFailures(ctx: CliContext, outFlag: string | undefined, failures: Jo
 }
 
 /** A file-name-safe form of a test name. */
+/** How many failing runs get a trace: each costs one more run. */
+const tracedFailuresMax = 20;
+
+/**
+ * Reruns failing runs with the recorder on and keeps each trace (.json and .html) beside its
+ * report. A seed replays exactly on virtual time, so the rerun fails the same way; only the
+ * failures pay for tracing, never the passing runs.
+ */
+async function traceFailures(failures: JobResult[], dir: string, parallel: number, status: StatusLine): Promise<void> {
+  const jobs = failures.slice(0, tracedFailuresMax).map((r) => ({ ...r.job, tracePath: resolve(dir, `${slug(r.outcome.name)}-seed${r.job.baseSeed}.json`) }));
+  status.set(`recording the traces of ${jobs.length} failing run(s)`);
+  try {
+    await runJobs(jobs, { parallel });
+  } finally {
+    status.stop();
+  }
+}
+
 export function slug(name: string): string {
   return (
     name

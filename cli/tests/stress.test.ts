@@ -47,7 +47,7 @@ describe('lab stress', () => {
     expect(r.out).toContain('no failures in 20 runs: nothing kept');
   }, 60_000);
 
-  it('lists each failing seed with its replay command, keeps its output and report, and exits 1', async () => {
+  it('lists each failing seed with its replay command, keeps its output, report and trace, and exits 1', async () => {
     const out = join(tempDir(), 'kept');
     const r = await lab(['stress', '/check fails|passes/', '-n', '3', '-p', '2', '--seed', '10', '--out', out]);
     expect(r.code).toBe(1);
@@ -57,7 +57,11 @@ describe('lab stress', () => {
       expect(r.out).toContain(`  seed ${seed}  fixture: check fails  one: one(101) failed to reach agreement\n    npx lab replay "fixture: check fails" --seed ${seed}\n`);
     }
     expect(r.out).toMatch(/^FAIL: 3 passed, 3 failed$/m);
-    expect(readdirSync(out).sort()).toEqual(['fixture-check-fails-seed10.txt', 'fixture-check-fails-seed11.txt', 'fixture-check-fails-seed12.txt', 'summary.json']);
+    const kinds = ['.html', '.json', '.txt'];
+    const expected = ['10', '11', '12'].flatMap((seed) => kinds.map((ext) => `fixture-check-fails-seed${seed}${ext}`));
+    expect(readdirSync(out).sort()).toEqual([...expected, 'summary.json'].sort());
+    // The trace of a failing run is recorded by replaying its seed: it ends in the same failure.
+    expect(readFileSync(join(out, 'fixture-check-fails-seed10.json'), 'utf8')).toContain('one(101) failed to reach agreement');
     const kept = readFileSync(join(out, 'fixture-check-fails-seed11.txt'), 'utf8');
     expect(kept).toContain('# replay: npx lab replay "fixture: check fails" --seed 11');
     expect(kept).toContain('## failure report\nFAIL fixture: check fails\n  check:    one');
@@ -71,7 +75,7 @@ describe('lab stress', () => {
     expect(r.code).toBe(1);
     const dir = join(root, '.lab', 'stress-2030-01-02T03-04-05');
     expect(existsSync(join(dir, 'fixture-check-fails-seed5.txt'))).toBe(true);
-    expect(r.out).toContain('output and reports of the failing runs:');
+    expect(r.out).toContain('output, reports and traces of the failing runs:');
     expect(r.out).toContain('stress-2030-01-02T03-04-05');
   }, 60_000);
 
