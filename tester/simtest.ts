@@ -1,7 +1,7 @@
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { baseSeedFromEnv, timeModeFromEnv } from '../sim/index.ts';
-import { inTestWorker, workerRegistry } from './registry.ts';
+import { inTestWorker, registerInWorker } from './registry.ts';
 import { runOne, type RunOutcome, type SimTestBody } from './runner.ts';
 import { runInWorker } from './pool.ts';
 import { LabTestError } from './report.ts';
@@ -19,8 +19,7 @@ const vitestTimeoutMs = 900_000;
  */
 export function registerSimTest(name: string, body: SimTestBody): void {
   if (inTestWorker) {
-    if (workerRegistry().has(name)) throw new Error(`two tests are named "${name}"; test names must be unique`);
-    workerRegistry().set(name, body);
+    registerInWorker(name, body);
     return;
   }
   const { test, expect } = vitest!;

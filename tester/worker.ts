@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { currentRuntime } from '../sim/index.ts';
 import { runOne, type RunOutcome, type SimTestBody } from './runner.ts';
-import { workerRegistry } from './registry.ts';
+import { importTestFile } from './registry.ts';
 import { buildReport } from './report.ts';
 import { listRequestName } from './pool.ts';
 
@@ -45,8 +45,8 @@ async function handle(request: RunRequest): Promise<void> {
   let outcome: RunOutcome;
   try {
     if (request.name === listRequestName) {
-      await import(request.file);
-      outcome = { name: request.name, ok: true, baseSeed: request.baseSeed, mode: request.mode, output: [...workerRegistry().keys()], traceHash: '', elapsedMs: 0, realMs: 0 };
+      const bodies = await importTestFile(request.file);
+      outcome = { name: request.name, ok: true, baseSeed: request.baseSeed, mode: request.mode, output: [...bodies.keys()], traceHash: '', elapsedMs: 0, realMs: 0 };
       port!.postMessage({ type: 'done', outcome } satisfies WorkerMessage);
       return;
     }
@@ -71,10 +71,10 @@ async function handle(request: RunRequest): Promise<void> {
 }
 
 async function findBody(request: RunRequest): Promise<SimTestBody> {
-  await import(request.file);
-  const body = workerRegistry().get(request.name);
+  const bodies = await importTestFile(request.file);
+  const body = bodies.get(request.name);
   if (body === undefined) {
-    throw new Error(`test "${request.name}" is not registered by ${request.file}; registered: ${[...workerRegistry().keys()].join(', ')}`);
+    throw new Error(`test "${request.name}" is not registered by ${request.file}; registered: ${[...bodies.keys()].join(', ')}`);
   }
   return body;
 }

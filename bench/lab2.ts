@@ -1,0 +1,43 @@
+/**
+ * The whole Raft suite (2A-2D, 28 tests) on virtual time against the reference, timed in real
+ * seconds: each test in a worker thread, `LAB_BENCH_PARALLEL` at a time (default 2, one per
+ * core). Fails loudly if any test fails.
+ *
+ *   npx tsx bench/lab2.ts      → lab2_virtual_s=…  lab2_simulated_s=…  lab2_tests=28
+ */
+import { pathToFileURL } from 'node:url';
+import { TestWorker } from '../tester/pool.ts';
+import type { RunOutcome } from '../tester/runner.ts';
+
+const files = ['2A', '2B', '2C', '2D'].map((part) => pathToFileURL(new URL(`../raft/tests/${part}.test.ts`, import.meta.url).pathname).href);
+const baseSeed = process.env.LAB_SEED ?? '1';
+const parallel = Math.max(1, Number(process.env.LAB_BENCH_PARALLEL ?? 2));
+
+const lister = new TestWorker();
+const jobs: { file: string; name: string }[] = [];
+for (const file of files) for (const name of await lister.list(file)) jobs.push({ file, name });
+await lister.close();
+
+const start = performance.now();
+const outcomes: RunOutcome[] = [];
+let next = 0;
+await Promise.all(
+  Array.from({ length: parallel }, async () => {
+    const worker = new TestWorker();
+    while (next < jobs.length) {
+      const job = jobs[next++]!;
+      outcomes.push(await worker.run({ ...job, baseSeed, mode: 'virtual' }));
+    }
+    await worker.close();
+  }),
+);
+const wallS = (performance.now() - start) / 1000;
+
+const failed = outcomes.filter((o) => !o.ok);
+for (const o of failed) console.error(`FAIL ${o.name}: ${o.report?.check}: ${o.report?.message}`);
+const simulatedS = outcomes.reduce((sum, o) => sum + o.elapsedMs, 0) / 1000;
+console.log(`lab2_tests=${outcomes.length}`);
+console.log(`lab2_failed=${failed.length}`);
+console.log(`lab2_simulated_s=${simulatedS.toFixed(1)}`);
+console.log(`lab2_virtual_s=${wallS.toFixed(1)}`);
+if (failed.length > 0) process.exitCode = 1;
