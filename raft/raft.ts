@@ -1,18 +1,17 @@
 /**
  * raft.ts: a Raft peer, the file you write in the Raft labs.
  *
- * The outline of the API that Raft must expose to the service (or the tester). The comments on
- * each function below say more.
+ * What the service (or the tester) calls; each function's own comment gives the details.
  *
  *   const rf = Make(peers, me, persister, applyCh)
- *     creates a new Raft server and starts its background work.
+ *     builds a Raft server and launches its background loops.
  *   rf.Start(command): [index, term, isLeader]
- *     starts agreement on a new log entry; returns at once.
+ *     proposes a new log entry without waiting for it to commit.
  *   rf.GetState(): [term, isLeader]
- *     asks a Raft for its current term, and whether it thinks it is the leader.
+ *     reports this peer's current term and whether it believes it leads.
  *   ApplyMsg
- *     each time a new entry is committed to the log, each Raft peer should send an ApplyMsg to
- *     the service (or tester) in the same server, on applyCh.
+ *     what every peer hands, over applyCh, to the service (or tester) on its own server, once
+ *     for each newly committed entry.
  *
  * JavaScript has no threads: code between two `await`s runs without interruption, so you need
  * no locks. But anything may change while you wait (an RPC, a sleep, a send on applyCh): after
@@ -23,20 +22,18 @@ import type { ClientEnd } from '../labrpc/index.ts';
 import { decode, encode, type PersisterLike } from '../persister/index.ts';
 
 /**
- * As each Raft peer becomes aware that successive log entries are committed, the peer should
- * send an ApplyMsg to the service (or tester) on the same server, via the applyCh passed to
- * Make(). Set CommandValid to true to indicate that the ApplyMsg contains a newly committed log
- * entry.
+ * A message from Raft to the service on its own server, sent on the applyCh given to Make().
+ * As a peer learns that further entries are committed, it sends one ApplyMsg per entry, in log
+ * order, with CommandValid true.
  *
- * In part 2D you'll want to send other kinds of messages (e.g., snapshots) on the applyCh, but
- * set CommandValid to false for these other uses.
+ * Part 2D adds messages that carry something else (a snapshot); those have CommandValid false.
  */
 export interface ApplyMsg {
   CommandValid: boolean;
   Command: unknown;
   CommandIndex: number;
 
-  // For 2D:
+  // Snapshot delivery (2D):
   SnapshotValid: boolean;
   Snapshot: Uint8Array;
   SnapshotTerm: number;
@@ -137,13 +134,13 @@ export function Make(peers: ClientEnd[], me: number, persister: PersisterLike, a
   return new Raft(peers, me, persister, applyCh);
 }
 
-/** A Raft peer. */
+/** One server's Raft: its state, its RPC handlers and its background loops. */
 export class Raft {
-  private readonly peers: ClientEnd[]; // RPC end points of all peers
-  private readonly persister: PersisterLike; // holds this peer's persisted state
-  private readonly me: number; // this peer's index into peers[]
+  private readonly peers: ClientEnd[]; // one ClientEnd per server, indexed by server number
+  private readonly persister: PersisterLike; // stable storage that survives a crash
+  private readonly me: number; // our own position in peers
   private readonly applyCh: Channel<ApplyMsg>; // where committed entries go to the service
-  private dead = false; // set by Kill()
+  private dead = false; // true once Kill() has been called
   /**
    * Debug output, like 6.5840's DPrintf: silent unless you run with DEBUG=raft:* (or
    * DEBUG=raft:S0 for one server). Each line shows the virtual time and the server. Example:
@@ -154,7 +151,7 @@ export class Raft {
   private readonly dprintf: Logger;
 
   // Your data here (2A, 2B, 2C).
-  // Look at the paper's Figure 2 for a description of what state a Raft server must maintain.
+  // The paper's Figure 2 lists the state every Raft server needs.
   // <solution>
 
   // Persistent state (Figure 2), saved by persist() whenever it changes, before any reply.
@@ -192,12 +189,11 @@ export class Raft {
   // </solution>
 
   /**
-   * The service or tester wants to create a Raft server. the ports of all the Raft servers
-   * (including this one) are in peers[]. this server's port is peers[me]. all the servers'
-   * peers[] arrays have the same order. persister is a place for this server to save its
-   * persistent state, and also initially holds the most recent saved state, if any. applyCh is
-   * a channel on which the tester or service expects Raft to send ApplyMsg messages.
-   * Make() must return quickly, so it should start async loops for any long-running work.
+   * Called by the service or tester to create one Raft server. peers[] has an end for every
+   * server, this one included, in the same order on all servers; peers[me] is our own. persister
+   * is where this server saves its persistent state, and it already holds the last state saved
+   * before a restart, if any. applyCh is where the service or tester expects ApplyMsg messages.
+   * Return promptly: start async loops for anything long-running instead of awaiting it here.
    */
   constructor(peers: ClientEnd[], me: number, persister: PersisterLike, applyCh: Channel<ApplyMsg>) {
     this.peers = peers;
@@ -214,17 +210,17 @@ export class Raft {
     this.resetElectionTimer();
     // </solution>
 
-    // initialize from state persisted before a crash
+    // pick up whatever this server persisted before it crashed
     this.readPersist(persister.ReadRaftState());
 
-    // start the ticker loop to start elections
+    // launch the election-timeout loop (not awaited)
     void this.ticker();
     // <solution>
     void this.applier();
     // </solution>
   }
 
-  /** Returns currentTerm and whether this server believes it is the leader. */
+  /** Reports this peer's current term and whether it believes it leads. */
   GetState(): [term: number, isLeader: boolean] {
     // <stub>
     //! let term = 0;
@@ -238,11 +234,9 @@ export class Raft {
   }
 
   /**
-   * Saves Raft's persistent state to stable storage, where it can later be retrieved after a
-   * crash and restart. See the paper's Figure 2 for a description of what should be persistent.
-   * Before you've implemented snapshots, you should pass null as the second argument to
-   * persister.Save(). After you've implemented snapshots, pass the current snapshot (or null if
-   * there's not yet a snapshot).
+   * Writes the state that must survive a crash (Figure 2 says which) to the persister, so that a
+   * restarted server can read it back. Until snapshots exist, give Save() null as its second
+   * argument; afterwards give it the current snapshot (still null if none has been taken yet).
    */
   private persist(): void {
     // Your code here (2C).
@@ -262,10 +256,10 @@ export class Raft {
     // </solution>
   }
 
-  /** Restores previously persisted state. */
+  /** Loads the state persist() saved, if any. */
   private readPersist(data: Uint8Array): void {
     if (data.length < 1) {
-      // bootstrap without any state
+      // first boot: nothing saved yet
       return;
     }
     // Your code here (2C).
@@ -290,9 +284,8 @@ export class Raft {
   }
 
   /**
-   * The service says it has created a snapshot that has all info up to and including index.
-   * This means the service no longer needs the log through (and including) that index. Raft
-   * should now trim its log as much as possible.
+   * The service has saved a snapshot covering every entry up to and including index, so Raft no
+   * longer needs those entries and should discard as many of them as it can.
    *
    * The tester calls this from its applyCh receive loop, that is, while your own code may be
    * waiting for that send to complete.
@@ -317,15 +310,13 @@ export class Raft {
   }
 
   /**
-   * The service using Raft (e.g. a k/v server) wants to start agreement on the next command to
-   * be appended to Raft's log. If this server isn't the leader, returns false. Otherwise start
-   * the agreement and return immediately. There is no guarantee that this command will ever be
-   * committed to the Raft log, since the leader may fail or lose an election. Even if the Raft
-   * instance has been killed, this function should return gracefully.
+   * Asks Raft to append command to the replicated log. Only a leader accepts it; any other peer
+   * answers isLeader false. A leader appends it and returns at once, without waiting for an
+   * agreement that may never come (the leader can crash or be deposed). Must still return
+   * sensibly after Kill().
    *
-   * The first return value is the index that the command will appear at if it's ever
-   * committed. The second return value is the current term. The third return value is true if
-   * this server believes it is the leader.
+   * Returns the index the command will occupy if it commits, the current term, and whether this
+   * peer believes it leads.
    */
   Start(command: unknown): [index: number, term: number, isLeader: boolean] {
     // <stub>
@@ -348,11 +339,9 @@ export class Raft {
   }
 
   /**
-   * The tester doesn't halt the async loops Raft creates after each test, but it does call
-   * Kill(). Your code can use killed() to check whether Kill() has been called. Without it, a
-   * dead instance keeps running, sending RPCs and printing confusing debug output.
-   *
-   * Every long-running loop should check killed() and stop.
+   * The tester cannot stop the async loops of a finished Raft; it calls Kill() instead, and
+   * killed() tells whether that has happened. Loops left running waste time, send stray RPCs
+   * and clutter the debug output, so every long-running loop should check killed() and exit.
    */
   Kill(): void {
     this.dead = true;
@@ -366,16 +355,16 @@ export class Raft {
     return this.dead;
   }
 
-  /** Starts a leader election if this peer hasn't received heartbeats recently. */
+  /** Background loop: begins an election whenever this peer has gone too long without a leader. */
   private async ticker(): Promise<void> {
     while (!this.killed()) {
       // Your code here (2A)
-      // Check if a leader election should be started.
+      // Decide whether it is time to stand for election.
       // <solution>
       if (this.role !== 'leader' && now() >= this.electionDeadlineMs) this.startElection();
       // </solution>
 
-      // pause for a random amount of time between 50 and 350 milliseconds.
+      // Sleep a random 50-350 ms between checks, so peers don't check in lockstep.
       // <stub>
       //! const ms = 50 + randomInt(300);
       // </stub>
@@ -389,19 +378,15 @@ export class Raft {
   }
 
   /**
-   * Example code to send a RequestVote RPC to a server. server is the index of the target
-   * server in this.peers[]. Expects RPC arguments in args. Fills in reply with the answer, so
-   * the caller should pass a new reply object.
+   * Sends a RequestVote RPC to peer `server` (an index into this.peers) and resolves when it
+   * completes. Pass a fresh reply object: the answer is written into it.
    *
-   * The labrpc package simulates a lossy network, in which servers may be unreachable, and in
-   * which requests and replies may be lost. Call() sends a request and waits for a reply. If a
-   * reply arrives within a timeout interval, Call() resolves to true; otherwise it resolves to
-   * false. Thus Call() may not return for a while. A false return can be caused by a dead
-   * server, a live server that can't be reached, a lost request, or a lost reply.
+   * labrpc imitates an unreliable network: a server may be unreachable, and a request or its
+   * reply may be dropped. Call() resolves to true if a reply came back in time and to false
+   * otherwise (dead or cut-off server, lost request, lost reply), so it can take a while.
    *
-   * Call() is guaranteed to return (perhaps after a delay of up to 7 seconds), so there is no
-   * need to implement your own timeouts around Call(). But never wait for one peer's reply
-   * before sending to the others: start each peer's call without awaiting the rest.
+   * Call() always resolves eventually (within about 7 seconds), so add no timeouts of your own.
+   * But never let a slow peer hold up the others: start the call to every peer before awaiting.
    *
    * The arguments and the reply are copied through the network, as in Go's labgob: use plain
    * objects (these interfaces), never class instances, or their methods are lost.
@@ -410,7 +395,7 @@ export class Raft {
     return this.peers[server]!.Call('Raft.RequestVote', args, reply);
   }
 
-  /** RequestVote RPC handler. */
+  /** Handles a RequestVote RPC from a candidate. */
   RequestVote(args: RequestVoteArgs, reply: RequestVoteReply): void {
     // Your code here (2A, 2B).
     // <solution>
@@ -817,8 +802,8 @@ export class Raft {
 }
 
 /**
- * RequestVote RPC arguments structure. Field names start with a capital letter, as the other
- * RPC structures do, so they read like the paper's Figure 2.
+ * What a candidate sends when asking for a vote. Fields are capitalised like those of every
+ * other RPC structure here, matching the names in the paper's Figure 2.
  */
 export interface RequestVoteArgs {
   // Your data here (2A, 2B).
@@ -830,7 +815,7 @@ export interface RequestVoteArgs {
   // </solution>
 }
 
-/** RequestVote RPC reply structure. */
+/** A voter's answer to RequestVote. */
 export interface RequestVoteReply {
   // Your data here (2A).
   // <solution>

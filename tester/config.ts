@@ -140,7 +140,7 @@ export class Config {
     this.net.setLongDelays(true);
 
     this.defaultApplier = snapshot ? this.applierSnap : this.applier;
-    // Create a full set of Rafts, then connect everyone.
+    // Start every server first, then wire them all together.
     for (let i = 0; i < n; i++) this.start1(i, this.defaultApplier);
     for (let i = 0; i < n; i++) this.connect(i);
   }
@@ -148,13 +148,13 @@ export class Config {
   // ---------------------------------------------------------------------------------------
   // Crash and restart
 
-  /** Shuts server i down but keeps its persistent state, as a crash would. */
+  /** Simulates a crash of server i: its Raft is killed, but what it persisted survives. */
   crash1(i: number): void {
     this.disconnect(i);
-    this.net.deleteServer(i); // disable client connections to the server.
+    this.net.deleteServer(i); // its RPC handlers become unreachable
 
-    // A fresh persister, in case the old instance continues to update the Persister, but
-    // holding the old one's content, so that Make() always gets the last persisted state.
+    // Switch to a copy of the persister: the killed instance may still write to the old
+    // object, and those late writes must not reach the next Make().
     const old = this.saved[i];
     if (old !== null) this.saved[i] = old.Copy();
 
@@ -183,7 +183,7 @@ export class Config {
   start1(i: number, applier: Applier = this.defaultApplier): void {
     this.crash1(i);
 
-    // A fresh set of outgoing ClientEnd names, so that the old crashed instance's ends can't send.
+    // New random end names: ends still held by the killed instance stay disconnected forever.
     const names = Array.from({ length: this.n }, () => randString(endNameLength));
     this.endnames[i] = names;
     const recorder = activeRecorder();
@@ -196,14 +196,14 @@ export class Config {
 
     this.lastApplied[i] = 0;
 
-    // A fresh persister, so the old instance doesn't overwrite the new instance's persisted state.
+    // The new instance gets its own copy, out of reach of the old instance's writes.
     const old = this.saved[i];
     let persister: Persister;
     if (old !== null) {
       persister = old.Copy();
       const snapshot = persister.ReadSnapshot();
       if (snapshot.length > 0) {
-        // Mimic the KV server and process the snapshot now.
+        // Rebuild the service state from the snapshot, as a real service would on boot.
         const err = this.ingestSnap(i, snapshot, -1);
         if (err !== '') fail('snapshot', err, { servers: [i] });
       }
@@ -229,28 +229,28 @@ export class Config {
   // ---------------------------------------------------------------------------------------
   // Network
 
-  /** Attaches server i to the network: its ends to and from every connected server work. */
+  /** Puts server i on the network: its links with every connected server work again. */
   connect(i: number): void {
     activeRecorder()?.connect(i);
     this.connected[i] = true;
-    // outgoing ClientEnds
+    // i's ends toward the others
     for (let j = 0; j < this.n; j++) {
       if (this.connected[j]) this.net.enable(this.endname(i, j), true);
     }
-    // incoming ClientEnds
+    // the others' ends toward i
     for (let j = 0; j < this.n; j++) {
       if (this.connected[j]) this.net.enable(this.endname(j, i), true);
     }
   }
 
-  /** Detaches server i from the network. */
+  /** Takes server i off the network, in both directions. */
   disconnect(i: number): void {
     if (this.connected[i]) activeRecorder()?.disconnect(i);
     this.connected[i] = false;
-    // outgoing ClientEnds
+    // i's ends toward the others
     const out = this.endnames[i];
     if (out !== null) for (let j = 0; j < this.n; j++) this.net.enable(out[j]!, false);
-    // incoming ClientEnds
+    // the others' ends toward i
     for (let j = 0; j < this.n; j++) {
       const row = this.endnames[j];
       if (row !== null) this.net.enable(row[i]!, false);
@@ -321,7 +321,7 @@ export class Config {
       if (log.has(m.CommandIndex) && log.get(m.CommandIndex) !== v) {
         const old = log.get(m.CommandIndex);
         print(`${i}: log ${fmtLog(this.logs[i]!)}; server ${fmtLog(log)}`);
-        // Some server has already committed a different value for this entry!
+        // Two servers applied different commands at one index: a safety violation.
         err = `commit index=${m.CommandIndex} server=${i} ${fmtV(m.Command)} != server=${j} ${fmtV(old)}`;
         this.errDetails = { expected: `${fmtV(old)}, which server ${j} applied at index ${m.CommandIndex}`, seen: `server ${i} applied ${fmtV(m.Command)}`, servers: [i, j] };
       }
@@ -334,19 +334,19 @@ export class Config {
     return [err, prevok];
   }
 
-  /** Reads server i's applyCh and checks that every command matches the other servers' logs. */
+  /** Drains server i's applyCh, comparing each command with what the others applied at its index. */
   readonly applier: Applier = async (i, applyCh) => {
     for await (const m of applyCh) {
       try {
         if (!this.validApplyMsg(i, m)) continue;
-        if (!m.CommandValid) continue; // ignore other types of ApplyMsg
+        if (!m.CommandValid) continue; // snapshots and other messages are not checked here
         let [err, prevok] = this.checkLogs(i, m);
         if (m.CommandIndex > 1 && !prevok) err = this.outOfOrder(i, m.CommandIndex);
         if (err !== '') this.applyError(i, err, m.CommandIndex);
       } catch (e) {
         this.recordBackgroundFailure(e);
       }
-      // Keep reading after an error, so that Raft doesn't block holding locks.
+      // Carry on after an error: if nobody reads applyCh, Raft's sends would block forever.
     }
   };
 
@@ -384,7 +384,7 @@ export class Config {
             asServer(String(i), () => rf.Snapshot(m.CommandIndex, snapshot));
           }
         }
-        // Other types of ApplyMsg are ignored.
+        // Any other message is skipped.
         if (err !== '') this.applyError(i, err, m.SnapshotValid ? m.SnapshotIndex : m.CommandIndex);
       } catch (e) {
         this.recordBackgroundFailure(e);
@@ -434,9 +434,8 @@ export class Config {
   // Queries
 
   /**
-   * Checks that one of the connected servers thinks it is the leader, and that no other
-   * connected server thinks so in the same term; tries a few times in case re-elections are
-   * needed. Returns the leader of the highest term.
+   * Polls, leaving time for re-elections, until some connected server claims to lead; fails if
+   * two claim the same term. Returns the claimant of the newest term.
    */
   async checkOneLeader(): Promise<number> {
     for (let iters = 0; iters < checkOneLeaderTries; iters++) {
@@ -471,7 +470,7 @@ export class Config {
     });
   }
 
-  /** Checks that all connected servers agree on the term, and returns it. */
+  /** Returns the term shared by all connected servers; fails if they differ. */
   checkTerms(): number {
     let term = -1;
     for (let i = 0; i < this.n; i++) {
@@ -485,7 +484,7 @@ export class Config {
     return term;
   }
 
-  /** Checks that none of the connected servers thinks it is the leader. */
+  /** Fails if any connected server claims to lead. */
   checkNoLeader(): void {
     for (let i = 0; i < this.n; i++) {
       if (!this.connected[i]) continue;
@@ -526,8 +525,8 @@ export class Config {
   }
 
   /**
-   * Waits for at least n servers to commit index, but not forever. Returns the command, or -1
-   * if some server moved past startTerm (then nobody can promise the entry will commit).
+   * Polls with growing pauses until n servers have applied index, and fails if they never do.
+   * Returns the command, or -1 once any server is past startTerm: the entry may then be lost.
    */
   async wait(index: number, n: number, startTerm: number): Promise<unknown> {
     this.checkBackground();
@@ -542,7 +541,7 @@ export class Config {
           // Go iterates cfg.rafts and would crash on a nil one; callers only wait with all alive.
           if (this.rafts[i] === null) continue;
           const [t] = this.raft(i).GetState();
-          if (t > startTerm) return -1; // someone has moved on; can no longer guarantee that we'll "win"
+          if (t > startTerm) return -1; // a newer term exists, so the entry may never commit
         }
       }
     }
@@ -559,8 +558,8 @@ export class Config {
   }
 
   /**
-   * Full agreement: submits cmd to whichever connected server accepts it as leader, and waits
-   * until at least expectedServers have committed it at the returned index. With retry, a
+   * Gets cmd committed: offers it to connected servers until one accepts it as leader, then
+   * waits for at least expectedServers to apply it at the returned index. With retry, a
    * Start that does not commit within 2 s is tried again; the whole attempt has 10 s.
    */
   async one(cmd: unknown, expectedServers: number, retry: boolean): Promise<number> {
@@ -570,7 +569,7 @@ export class Config {
     let lastIndex = -1;
     let lastCount = 0;
     while (now() - t0 < oneTimeoutMs && !this.finished) {
-      // Try all the servers, maybe one is the leader.
+      // Offer cmd to each connected server in turn until one accepts.
       let index = -1;
       for (let si = 0; si < this.n; si++) {
         starts = (starts + 1) % this.n;
@@ -583,13 +582,13 @@ export class Config {
       }
 
       if (index !== -1) {
-        // Somebody claimed to be the leader and to have submitted our command; wait a while for agreement.
+        // A self-declared leader took cmd; give it oneAgreementMs to commit.
         lastIndex = index;
         const t1 = now();
         while (now() - t1 < oneAgreementMs) {
           const [nd, cmd1] = this.nCommitted(index);
           lastCount = nd;
-          if (nd > 0 && nd >= expectedServers && cmd1 === cmd) return index; // committed, and it was our command
+          if (nd > 0 && nd >= expectedServers && cmd1 === cmd) return index; // enough servers applied cmd itself there
           await sleep(onePollMs);
         }
         if (!retry) this.oneFailed(cmd, expectedServers, lastIndex, lastCount);
@@ -627,7 +626,7 @@ export class Config {
   // ---------------------------------------------------------------------------------------
   // Lifecycle
 
-  /** Starts a test: prints its description and notes the counters the Passed line reports. */
+  /** Prints the test's name and notes the counters, so the Passed line shows only this test's share. */
   begin(description: string): void {
     print(`${description} ...`);
     this.t0Ms = now();
@@ -636,16 +635,16 @@ export class Config {
     this.maxIndex0 = this.maxIndex;
   }
 
-  /** Ends a passing test: checks the time limit and prints the Passed line; returns its numbers. */
+  /** Called only when the body succeeded: enforces the time limit, prints and returns the Passed numbers. */
   end(): PassedStats {
     this.checkTimeout();
     this.checkBackground();
     const stats: PassedStats = {
-      timeS: (now() - this.t0Ms) / 1000, // run time
-      peers: this.n, // number of Raft peers
-      rpcs: this.rpcTotal() - this.rpcs0, // number of RPC sends
-      bytes: this.bytesTotal() - this.bytes0, // number of bytes
-      cmds: this.maxIndex - this.maxIndex0, // number of Raft agreements reported
+      timeS: (now() - this.t0Ms) / 1000, // seconds of virtual time
+      peers: this.n, // cluster size
+      rpcs: this.rpcTotal() - this.rpcs0, // RPCs sent during the test
+      bytes: this.bytesTotal() - this.bytes0, // request and reply bytes
+      cmds: this.maxIndex - this.maxIndex0, // log indices first applied during the test
     };
     print(`  ... Passed --  ${stats.timeS.toFixed(1).padStart(4)}  ${stats.peers} ${String(stats.rpcs).padStart(4)} ${String(stats.bytes).padStart(7)} ${String(stats.cmds).padStart(4)}`);
     this.passed = stats;

@@ -3,21 +3,21 @@ import { sleep, randomInt } from '../../sim/index.ts';
 import { labTest, fail, print, RaftElectionTimeout } from '../../tester/index.ts';
 
 labTest('2A', 'initial election', { servers: 3 }, async (cfg) => {
-  // is a leader elected?
+  // An election must produce a leader.
   await cfg.checkOneLeader();
 
-  // sleep a bit to avoid racing with followers learning of the
-  // election, then check that all peers agree on the term.
+  // Give followers a moment to hear of the election before asking
+  // every peer for its term; they must all report the same one.
   await sleep(50);
   const term1 = cfg.checkTerms();
   if (term1 < 1) fail('checkTerms', `term is ${term1}, but should be at least 1`, { expected: 'term >= 1', seen: `term ${term1}` });
 
-  // does the leader+term stay the same if there is no network failure?
+  // On a healthy network, neither the leader nor the term should change.
   await sleep(2 * RaftElectionTimeout);
   const term2 = cfg.checkTerms();
   if (term1 !== term2) print('warning: term changed even though there were no failures');
 
-  // there should still be a leader.
+  // And someone must still be leading.
   await cfg.checkOneLeader();
 });
 
@@ -25,31 +25,29 @@ labTest('2A', 'election after network failure', { servers: 3 }, async (cfg) => {
   const servers = cfg.n;
   const leader1 = await cfg.checkOneLeader();
 
-  // if the leader disconnects, a new one should be elected.
+  // Cut the leader off: the other two must pick a replacement.
   cfg.disconnect(leader1);
   await cfg.checkOneLeader();
 
-  // if the old leader rejoins, that shouldn't
-  // disturb the new leader. and the old leader
-  // should switch to follower.
+  // The old leader returns. It must step down to follower rather
+  // than unseat the leader elected while it was away.
   cfg.connect(leader1);
   const leader2 = await cfg.checkOneLeader();
 
-  // if there's no quorum, no new leader should
-  // be elected.
+  // Leave a single server connected: without a majority,
+  // no election can succeed.
   cfg.disconnect(leader2);
   cfg.disconnect((leader2 + 1) % servers);
   await sleep(2 * RaftElectionTimeout);
 
-  // check that the one connected server
-  // does not think it is the leader.
+  // The lone connected server must not believe it leads.
   cfg.checkNoLeader();
 
-  // if a quorum arises, it should elect a leader.
+  // Restore a majority; it should now elect someone.
   cfg.connect((leader2 + 1) % servers);
   await cfg.checkOneLeader();
 
-  // re-join of last node shouldn't prevent leader from existing.
+  // Bringing back the last server must not leave the cluster leaderless.
   cfg.connect(leader2);
   await cfg.checkOneLeader();
 });
@@ -60,7 +58,7 @@ labTest('2A', 'multiple elections', { servers: 7 }, async (cfg) => {
 
   const iters = 10;
   for (let ii = 1; ii < iters; ii++) {
-    // disconnect three nodes
+    // Cut off three random servers (the picks may repeat).
     const i1 = randomInt(servers);
     const i2 = randomInt(servers);
     const i3 = randomInt(servers);
@@ -68,8 +66,8 @@ labTest('2A', 'multiple elections', { servers: 7 }, async (cfg) => {
     cfg.disconnect(i2);
     cfg.disconnect(i3);
 
-    // either the current leader should still be alive,
-    // or the remaining four should elect a new one.
+    // At least four of seven stay connected, so either the old
+    // leader survives or they elect a new one.
     await cfg.checkOneLeader();
 
     cfg.connect(i1);

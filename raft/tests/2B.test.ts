@@ -14,8 +14,8 @@ labTest('2B', 'basic agreement', { servers: 3 }, async (cfg) => {
   }
 });
 
-// check, based on counting bytes of RPCs, that
-// each command is sent to each peer just once.
+// Measures RPC traffic in bytes: a leader should ship each command to
+// each follower about once, not resend it again and again.
 labTest('2B', 'RPC byte count', { servers: 3 }, async (cfg) => {
   const servers = cfg.n;
   await cfg.one(99, servers, false);
@@ -38,91 +38,89 @@ labTest('2B', 'RPC byte count', { servers: 3 }, async (cfg) => {
   }
 });
 
-// test just failure of followers.
+// Followers drop out one after the other while the leader stays up.
 labTest('2B', 'test progressive failure of followers', { servers: 3 }, async (cfg) => {
   const servers = cfg.n;
   await cfg.one(101, servers, false);
 
-  // disconnect one follower from the network.
+  // Take one follower off the network.
   const leader1 = await cfg.checkOneLeader();
   cfg.disconnect((leader1 + 1) % servers);
 
-  // the leader and remaining follower should be
-  // able to agree despite the disconnected follower.
+  // Two of three still form a majority, so agreement must
+  // go on without the missing follower.
   await cfg.one(102, servers - 1, false);
   await sleep(RaftElectionTimeout);
   await cfg.one(103, servers - 1, false);
 
-  // disconnect the remaining follower
+  // Now cut off both followers of the current leader.
   const leader2 = await cfg.checkOneLeader();
   cfg.disconnect((leader2 + 1) % servers);
   cfg.disconnect((leader2 + 2) % servers);
 
-  // submit a command.
+  // The isolated leader still accepts a command...
   const [index, , ok] = cfg.raft(leader2).Start(104);
   if (ok !== true) fail('Start', 'leader rejected Start()', { servers: [leader2], expected: 'isLeader true', seen: 'isLeader false' });
   if (index !== 4) fail('Start', `expected index 4, got ${index}`, { servers: [leader2], index, expected: 'index 4', seen: `index ${index}` });
 
   await sleep(2 * RaftElectionTimeout);
 
-  // check that command 104 did not commit.
+  // ...but, lacking a majority, must never commit it.
   const [n] = cfg.nCommitted(index);
   if (n > 0) fail('nCommitted', `${n} committed but no majority`, { index, expected: 'no server applies index 4 (its leader has no majority)', seen: `${n} applied it` });
 });
 
-// test just failure of leaders.
+// Leaders fail one after another.
 labTest('2B', 'test failure of leaders', { servers: 3 }, async (cfg) => {
   const servers = cfg.n;
   await cfg.one(101, servers, false);
 
-  // disconnect the first leader.
+  // Cut off the current leader.
   const leader1 = await cfg.checkOneLeader();
   cfg.disconnect(leader1);
 
-  // the remaining followers should elect
-  // a new leader.
+  // The two followers left must elect one of themselves
+  // and keep committing.
   await cfg.one(102, servers - 1, false);
   await sleep(RaftElectionTimeout);
   await cfg.one(103, servers - 1, false);
 
-  // disconnect the new leader.
+  // Now cut off that replacement as well.
   const leader2 = await cfg.checkOneLeader();
   cfg.disconnect(leader2);
 
-  // submit a command to each server.
+  // Offer the same command to every server, connected or not.
   for (let i = 0; i < servers; i++) cfg.raft(i).Start(104);
 
   await sleep(2 * RaftElectionTimeout);
 
-  // check that command 104 did not commit.
+  // Nobody has a majority, so 104 must stay uncommitted.
   const [n] = cfg.nCommitted(4);
   if (n > 0) fail('nCommitted', `${n} committed but no majority`, { index: 4, expected: 'no server applies index 4 (no majority is connected)', seen: `${n} applied it` });
 });
 
-// test that a follower participates after
-// disconnect and re-connect.
+// A follower that was cut off must rejoin and take part again.
 labTest('2B', 'agreement after follower reconnects', { servers: 3 }, async (cfg) => {
   const servers = cfg.n;
   await cfg.one(101, servers, false);
 
-  // disconnect one follower from the network.
+  // Take one follower off the network.
   const leader = await cfg.checkOneLeader();
   cfg.disconnect((leader + 1) % servers);
 
-  // the leader and remaining follower should be
-  // able to agree despite the disconnected follower.
+  // Two of three still form a majority, so agreement must
+  // go on without the missing follower.
   await cfg.one(102, servers - 1, false);
   await cfg.one(103, servers - 1, false);
   await sleep(RaftElectionTimeout);
   await cfg.one(104, servers - 1, false);
   await cfg.one(105, servers - 1, false);
 
-  // re-connect
+  // Bring the follower back.
   cfg.connect((leader + 1) % servers);
 
-  // the full set of servers should preserve
-  // previous agreements, and be able to agree
-  // on new commands.
+  // All three must keep what was agreed meanwhile
+  // and go on agreeing on new commands.
   await cfg.one(106, servers, true);
   await sleep(RaftElectionTimeout);
   await cfg.one(107, servers, true);
@@ -132,7 +130,7 @@ labTest('2B', 'no agreement if too many followers disconnect', { servers: 5 }, a
   const servers = cfg.n;
   await cfg.one(10, servers, false);
 
-  // 3 of 5 followers disconnect
+  // Cut off three of the four followers: the leader is left in a minority.
   const leader = await cfg.checkOneLeader();
   cfg.disconnect((leader + 1) % servers);
   cfg.disconnect((leader + 2) % servers);
@@ -147,13 +145,13 @@ labTest('2B', 'no agreement if too many followers disconnect', { servers: 5 }, a
   const [n] = cfg.nCommitted(index);
   if (n > 0) fail('nCommitted', `${n} committed but no majority`, { index, expected: 'no server applies index 2 (3 of 5 are disconnected)', seen: `${n} applied it` });
 
-  // repair
+  // Reconnect them.
   cfg.connect((leader + 1) % servers);
   cfg.connect((leader + 2) % servers);
   cfg.connect((leader + 3) % servers);
 
-  // the disconnected majority may have chosen a leader from
-  // among their own ranks, forgetting index 2.
+  // The three that were cut off may have elected one of their own,
+  // whose log lacks index 2; so 30 may land at index 2 or 3.
   const leader2 = await cfg.checkOneLeader();
   const [index2, , ok2] = cfg.raft(leader2).Start(30);
   if (ok2 === false) fail('Start', 'leader2 rejected Start()', { servers: [leader2], expected: 'isLeader true', seen: 'isLeader false' });
@@ -167,14 +165,14 @@ labTest('2B', 'concurrent Start()s', { servers: 3 }, async (cfg) => {
   let success = false;
   loop: for (let attempt = 0; attempt < 5; attempt++) {
     if (attempt > 0) {
-      // give solution some time to settle
+      // Let the cluster calm down before trying again.
       await sleep(3000);
     }
 
     const leader = await cfg.checkOneLeader();
     const [, term, ok] = cfg.raft(leader).Start(1);
     if (!ok) {
-      // leader moved on really quickly
+      // Leadership was already lost; try again.
       continue;
     }
 
@@ -196,7 +194,7 @@ labTest('2B', 'concurrent Start()s', { servers: 3 }, async (cfg) => {
     for (let j = 0; j < servers; j++) {
       const [t] = cfg.raft(j).GetState();
       if (t !== term) {
-        // term changed -- can't expect low RPC counts
+        // The term moved on meanwhile; start over.
         continue loop;
       }
     }
@@ -207,9 +205,8 @@ labTest('2B', 'concurrent Start()s', { servers: 3 }, async (cfg) => {
       const cmd = await cfg.wait(index, servers, term);
       if (typeof cmd === 'number' && Number.isInteger(cmd)) {
         if (cmd === -1) {
-          // peers have moved on to later terms
-          // so we can't expect all Start()s to
-          // have succeeded
+          // A later term began, so some of these Start()s
+          // may legitimately be lost; retry.
           failed = true;
           break;
         }
@@ -237,28 +234,28 @@ labTest('2B', 'rejoin of partitioned leader', { servers: 3 }, async (cfg) => {
   const servers = cfg.n;
   await cfg.one(101, servers, true);
 
-  // leader network failure
+  // Cut off the leader.
   const leader1 = await cfg.checkOneLeader();
   cfg.disconnect(leader1);
 
-  // make old leader try to agree on some entries
+  // The isolated leader accepts entries it can never commit.
   cfg.raft(leader1).Start(102);
   cfg.raft(leader1).Start(103);
   cfg.raft(leader1).Start(104);
 
-  // new leader commits, also for index=2
+  // The other two elect a leader, which commits 103 at index 2.
   await cfg.one(103, 2, true);
 
-  // new leader network failure
+  // Cut off that leader too.
   const leader2 = await cfg.checkOneLeader();
   cfg.disconnect(leader2);
 
-  // old leader connected again
+  // Reconnect the first leader; its stale entries must be replaced.
   cfg.connect(leader1);
 
   await cfg.one(104, 2, true);
 
-  // all together now
+  // Reconnect everyone.
   cfg.connect(leader2);
 
   await cfg.one(105, servers, true);
@@ -268,13 +265,13 @@ labTest('2B', 'leader backs up quickly over incorrect follower logs', { servers:
   const servers = cfg.n;
   await cfg.one(randInt(), servers, true);
 
-  // put leader and one follower in a partition
+  // Isolate the leader together with one follower.
   const leader1 = await cfg.checkOneLeader();
   cfg.disconnect((leader1 + 2) % servers);
   cfg.disconnect((leader1 + 3) % servers);
   cfg.disconnect((leader1 + 4) % servers);
 
-  // submit lots of commands that won't commit
+  // Pile up entries in this minority; they can never commit.
   for (let i = 0; i < 50; i++) cfg.raft(leader1).Start(randInt());
 
   await sleep(RaftElectionTimeout / 2);
@@ -282,35 +279,36 @@ labTest('2B', 'leader backs up quickly over incorrect follower logs', { servers:
   cfg.disconnect((leader1 + 0) % servers);
   cfg.disconnect((leader1 + 1) % servers);
 
-  // allow other partition to recover
+  // Swap partitions: the other three get to work.
   cfg.connect((leader1 + 2) % servers);
   cfg.connect((leader1 + 3) % servers);
   cfg.connect((leader1 + 4) % servers);
 
-  // lots of successful commands to new group.
+  // This majority commits many entries of its own.
   for (let i = 0; i < 50; i++) await cfg.one(randInt(), 3, true);
 
-  // now another partitioned leader and one follower
+  // Leave the new leader with a single follower by cutting off the third.
   const leader2 = await cfg.checkOneLeader();
   let other = (leader1 + 2) % servers;
   if (leader2 === other) other = (leader2 + 1) % servers;
   cfg.disconnect(other);
 
-  // lots more commands that won't commit
+  // More entries this minority cannot commit.
   for (let i = 0; i < 50; i++) cfg.raft(leader2).Start(randInt());
 
   await sleep(RaftElectionTimeout / 2);
 
-  // bring original leader back to life,
+  // Connect only the first leader, its follower and `other`: a majority
+  // in which two logs are long and stale and must be backed up quickly.
   for (let i = 0; i < servers; i++) cfg.disconnect(i);
   cfg.connect((leader1 + 0) % servers);
   cfg.connect((leader1 + 1) % servers);
   cfg.connect(other);
 
-  // lots of successful commands to new group.
+  // This majority must repair those logs and commit many entries.
   for (let i = 0; i < 50; i++) await cfg.one(randInt(), 3, true);
 
-  // now everyone
+  // Finally, reconnect all five.
   for (let i = 0; i < servers; i++) cfg.connect(i);
   await cfg.one(randInt(), servers, true);
 });
@@ -335,7 +333,7 @@ labTest('2B', "RPC counts aren't too high", { servers: 3 }, async (cfg) => {
   let success = false;
   loop: for (let attempt = 0; attempt < 5; attempt++) {
     if (attempt > 0) {
-      // give solution some time to settle
+      // Let the cluster calm down before trying again.
       await sleep(3000);
     }
 
@@ -345,7 +343,7 @@ labTest('2B', "RPC counts aren't too high", { servers: 3 }, async (cfg) => {
     const iters = 10;
     const [starti, term, ok] = cfg.raft(leader).Start(1);
     if (!ok) {
-      // leader moved on really quickly
+      // Leadership was already lost; try again.
       continue;
     }
     const cmds: number[] = [];
@@ -354,11 +352,11 @@ labTest('2B', "RPC counts aren't too high", { servers: 3 }, async (cfg) => {
       cmds.push(x);
       const [index1, term1, ok1] = cfg.raft(leader).Start(x);
       if (term1 !== term) {
-        // Term changed while starting
+        // A new term began part-way through; retry.
         continue loop;
       }
       if (!ok1) {
-        // No longer the leader, so term has changed
+        // Lost leadership, which means a new term; retry.
         continue loop;
       }
       if (starti + i !== index1) fail('Start', 'Start() failed', { servers: [leader], expected: `index ${starti + i}`, seen: `index ${index1}` });
@@ -369,7 +367,7 @@ labTest('2B', "RPC counts aren't too high", { servers: 3 }, async (cfg) => {
       const ix = typeof cmd === 'number' && Number.isInteger(cmd) ? cmd : 0;
       if (ix !== cmd || ix !== cmds[i - 1]) {
         if (ix === -1) {
-          // term changed -- try again
+          // wait() gave up because the term moved on; retry.
           continue loop;
         }
         fail('wait', `wrong value ${fmtV(cmd)} committed for index ${starti + i}; expected ${fmtV(cmds)}`, { index: starti + i, expected: fmtV(cmds[i - 1]), seen: fmtV(cmd) });
@@ -381,8 +379,8 @@ labTest('2B', "RPC counts aren't too high", { servers: 3 }, async (cfg) => {
     for (let j = 0; j < servers; j++) {
       const [t] = cfg.raft(j).GetState();
       if (t !== term) {
-        // term changed -- can't expect low RPC counts
-        // need to keep going to update total2
+        // A new term means the count includes election traffic, so
+        // retry; but finish the sum so that total2 stays complete.
         failed = true;
       }
       total2 += cfg.rpcCount(j);

@@ -6,7 +6,7 @@ labTest('2C', 'basic persistence', { servers: 3 }, async (cfg) => {
   const servers = cfg.n;
   await cfg.one(11, servers, true);
 
-  // crash and re-start all
+  // Restart every server; each must recover from what it persisted.
   for (let i = 0; i < servers; i++) cfg.start1(i, cfg.applier);
   for (let i = 0; i < servers; i++) {
     cfg.disconnect(i);
@@ -28,7 +28,7 @@ labTest('2C', 'basic persistence', { servers: 3 }, async (cfg) => {
   cfg.start1(leader2, cfg.applier);
   cfg.connect(leader2);
 
-  await cfg.wait(4, servers, -1); // wait for leader2 to join before killing i3
+  await cfg.wait(4, servers, -1); // i3 may only go once leader2 holds index 4
 
   const i3 = ((await cfg.checkOneLeader()) + 1) % servers;
   cfg.disconnect(i3);
@@ -101,14 +101,12 @@ labTest('2C', 'partitioned leader and one follower crash, leader restarts', { se
   await cfg.one(104, servers, true);
 });
 
-// Test the scenarios described in Figure 8 of the extended Raft paper. Each
-// iteration asks a leader, if there is one, to insert a command in the Raft
-// log.  If there is a leader, that leader will fail quickly with a high
-// probability (perhaps without committing the command), or crash after a while
-// with low probability (most likely committing the command).  If the number of
-// alive servers isn't enough to form a majority, perhaps start a new server.
-// The leader in a new term may try to finish replicating log entries that
-// haven't been committed yet.
+// Randomised Figure 8 of the extended Raft paper. Each round offers a command
+// to whoever claims to lead; that leader is then crashed, usually soon (often
+// before it commits) and sometimes only after a while (likely after). While
+// fewer than three servers are up, a random one may be restarted. So new
+// leaders keep inheriting uncommitted entries from older terms, which they must
+// not commit just by counting replicas.
 labTest('2C', 'Figure 8', { servers: 5 }, async (cfg) => {
   const servers = cfg.n;
   await cfg.one(randInt(), 1, true);
@@ -217,7 +215,7 @@ async function internalChurn(cfg: Config): Promise<void> {
   const servers = cfg.n;
   let stop = false;
 
-  // create concurrent clients
+  // Each client keeps offering random values to whoever will lead.
   const cfn = async (me: number): Promise<number[]> => {
     const values: number[] = [];
     while (!stop) {
@@ -225,7 +223,7 @@ async function internalChurn(cfg: Config): Promise<void> {
       let index = -1;
       let ok = false;
       for (let i = 0; i < servers; i++) {
-        // try them all, maybe one of them is a leader
+        // Offer x to every live server; any that accepts is a leader.
         if (cfg.rafts[i] !== null) {
           const [index1, , ok1] = cfg.raft(i).Start(x);
           if (ok1) {
@@ -235,8 +233,8 @@ async function internalChurn(cfg: Config): Promise<void> {
         }
       }
       if (ok) {
-        // maybe leader will commit our value, maybe not.
-        // but don't wait forever.
+        // Commit is not guaranteed (the leader may fall), so poll
+        // a few times with growing pauses, then move on.
         for (const to of [10, 20, 50, 100, 200]) {
           const [nd, cmd] = cfg.nCommitted(index);
           if (nd > 0) {
@@ -277,10 +275,9 @@ async function internalChurn(cfg: Config): Promise<void> {
       if (cfg.rafts[i] !== null) cfg.crash1(i);
     }
 
-    // Make crash/restart infrequent enough that the peers can often
-    // keep up, but not so infrequent that everything has settled
-    // down from one change to the next. Pick a value smaller than
-    // the election timeout, but not hugely smaller.
+    // Pause for 70% of an election timeout: long enough that peers can
+    // often catch up, short enough that the cluster rarely settles
+    // completely between two changes.
     await sleep((RaftElectionTimeout * 7) / 10);
   }
 

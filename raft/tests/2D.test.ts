@@ -27,15 +27,14 @@ async function snapcommon(cfg: Config, disconnect: boolean, crash: boolean): Pro
       await cfg.one(randInt(), servers - 1, true);
     }
 
-    // perhaps send enough to get a snapshot
+    // Often enough entries for the applier to take a snapshot.
     const nn = SnapShotInterval / 2 + randomInt(SnapShotInterval);
     for (let k = 0; k < nn; k++) cfg.raft(sender).Start(randInt());
 
-    // let applier threads catch up with the Start()'s
+    // Wait for the burst above to be applied: one() commits after it.
     if (!disconnect && !crash) {
-      // make sure all followers have caught up, so that
-      // an InstallSnapshot RPC isn't required for
-      // TestSnapshotBasic2D().
+      // Nobody was cut off, so every server must apply it; that keeps
+      // 'snapshots basic' from needing InstallSnapshot.
       await cfg.one(randInt(), servers, true);
     } else {
       await cfg.one(randInt(), servers - 1, true);
@@ -46,8 +45,8 @@ async function snapcommon(cfg: Config, disconnect: boolean, crash: boolean): Pro
       fail('logSize', 'Log size too large', { expected: `persisted Raft state under ${MAXLOGSIZE} bytes (snapshots must trim the log)`, seen: `${size} bytes` });
     }
     if (disconnect) {
-      // reconnect a follower, who maybe behind and
-      // needs to rceive a snapshot to catch up.
+      // The returning server may lag behind the leader's snapshot;
+      // then only InstallSnapshot can bring it up to date.
       cfg.connect(victim);
       await cfg.one(randInt(), servers, true);
       leader1 = await cfg.checkOneLeader();
@@ -71,9 +70,8 @@ labTest('2D', 'install snapshots (crash)', { servers: 3, snapshot: true }, (cfg)
 
 labTest('2D', 'install snapshots (unreliable+crash)', { servers: 3, unreliable: true, snapshot: true }, (cfg) => snapcommon(cfg, false, true));
 
-// do the servers persist the snapshots, and
-// restart using snapshot along with the
-// tail of the log?
+// Snapshots must be persisted, and a restarted server must rebuild its
+// state from the snapshot plus the log entries that follow it.
 labTest('2D', 'crash and restart all servers', { servers: 3, snapshot: true }, async (cfg) => {
   const servers = cfg.n;
   const iters = 5;
@@ -81,16 +79,16 @@ labTest('2D', 'crash and restart all servers', { servers: 3, snapshot: true }, a
   await cfg.one(randInt(), servers, true);
 
   for (let i = 0; i < iters; i++) {
-    // perhaps enough to get a snapshot
+    // Often enough commands for a snapshot.
     const nn = SnapShotInterval / 2 + randomInt(SnapShotInterval);
     for (let k = 0; k < nn; k++) await cfg.one(randInt(), servers, true);
 
     const index1 = await cfg.one(randInt(), servers, true);
 
-    // crash all
+    // Crash every server...
     for (let k = 0; k < servers; k++) cfg.crash1(k);
 
-    // revive all
+    // ...and restart them from what they persisted.
     for (let k = 0; k < servers; k++) {
       cfg.start1(k, cfg.applierSnap);
       cfg.connect(k);
@@ -103,37 +101,37 @@ labTest('2D', 'crash and restart all servers', { servers: 3, snapshot: true }, a
   }
 });
 
-// do servers correctly initialize their in-memory copy of the snapshot, making
-// sure that future writes to persistent state don't lose state?
+// A restarted server must load its snapshot into memory too; otherwise its
+// next persist() saves no snapshot and the compacted entries are lost.
 labTest('2D', 'snapshot initialization after crash', { servers: 3, snapshot: true }, async (cfg) => {
   const servers = cfg.n;
   await cfg.one(randInt(), servers, true);
 
-  // enough ops to make a snapshot
+  // One more than a snapshot interval guarantees a snapshot.
   const nn = SnapShotInterval + 1;
   for (let i = 0; i < nn; i++) await cfg.one(randInt(), servers, true);
 
-  // crash all
+  // Crash every server...
   for (let i = 0; i < servers; i++) cfg.crash1(i);
 
-  // revive all
+  // ...and restart them from what they persisted.
   for (let i = 0; i < servers; i++) {
     cfg.start1(i, cfg.applierSnap);
     cfg.connect(i);
   }
 
-  // a single op, to get something to be written back to persistent storage.
+  // One command, so that every server persists again after the restart.
   await cfg.one(randInt(), servers, true);
 
-  // crash all
+  // Crash every server...
   for (let i = 0; i < servers; i++) cfg.crash1(i);
 
-  // revive all
+  // ...and restart them from what they persisted.
   for (let i = 0; i < servers; i++) {
     cfg.start1(i, cfg.applierSnap);
     cfg.connect(i);
   }
 
-  // do another op to trigger potential bug
+  // A server whose last persist dropped its snapshot fails here.
   await cfg.one(randInt(), servers, true);
 });
