@@ -33,16 +33,17 @@ export class Service {
 
   constructor(receiver: object, name?: string) {
     this.name = name ?? receiver.constructor.name;
+    // Own function properties first: they shadow the class's methods, as they do when called.
+    for (const key of Object.keys(receiver)) {
+      const value = (receiver as Record<string, unknown>)[key];
+      if (/^[A-Z]/.test(key) && typeof value === 'function') this.methods.set(key, (value as Handler).bind(receiver));
+    }
     for (let proto: object | null = Object.getPrototypeOf(receiver); proto !== null && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
       for (const key of Object.getOwnPropertyNames(proto)) {
         if (!/^[A-Z]/.test(key) || this.methods.has(key)) continue;
         const d = Object.getOwnPropertyDescriptor(proto, key);
         if (d !== undefined && typeof d.value === 'function') this.methods.set(key, (d.value as Handler).bind(receiver));
       }
-    }
-    for (const key of Object.keys(receiver)) {
-      const value = (receiver as Record<string, unknown>)[key];
-      if (/^[A-Z]/.test(key) && typeof value === 'function' && !this.methods.has(key)) this.methods.set(key, (value as Handler).bind(receiver));
     }
   }
 
