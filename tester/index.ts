@@ -9,3 +9,5 @@ export { fail, TestFailure, type FailureDetails } from './failure.ts';
 export { print } from './output.ts';
 export { registerSimTest } from './simtest.ts';
 export type { PassedStats } from './runner.ts';
+export { makeKvConfig, KvConfig } from './kvconfig.ts';
+export { kvTest, GenericTest, GenericTestSpeed } from './kvtest.ts';
