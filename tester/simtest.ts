@@ -19,7 +19,7 @@ const vitestTimeoutMs = 900_000;
  */
 export function registerSimTest(name: string, body: SimTestBody): void {
   if (inTestWorker) {
-    registerInWorker(name, body);
+    registerInWorker(name, { body, run: runOne });
     return;
   }
   const { test, expect } = vitest!;

@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { currentRuntime } from '../sim/index.ts';
-import { runOne, type RunOutcome, type SimTestBody } from './runner.ts';
-import { importTestFile } from './registry.ts';
+import type { RunOutcome } from './runner.ts';
+import { importTestFile, type RegisteredTest } from './registry.ts';
 import { buildReport } from './report.ts';
 import { listRequestName } from './pool.ts';
 
@@ -50,8 +50,8 @@ async function handle(request: RunRequest): Promise<void> {
       port!.postMessage({ type: 'done', outcome } satisfies WorkerMessage);
       return;
     }
-    const body = await findBody(request);
-    outcome = await runOne(request.name, body, request.baseSeed, request.mode, { progressCell, tracePath: request.tracePath });
+    const test = await findTest(request);
+    outcome = await test.run(request.name, test.body, request.baseSeed, request.mode, { progressCell, tracePath: request.tracePath });
   } catch (e) {
     outcome = {
       name: request.name,
@@ -70,7 +70,7 @@ async function handle(request: RunRequest): Promise<void> {
   port!.postMessage({ type: 'done', outcome } satisfies WorkerMessage);
 }
 
-async function findBody(request: RunRequest): Promise<SimTestBody> {
+async function findTest(request: RunRequest): Promise<RegisteredTest> {
   const bodies = await importTestFile(request.file);
   const body = bodies.get(request.name);
   if (body === undefined) {
