@@ -16,6 +16,21 @@ export const delegatedCommands: DelegatedCommand[] = [
     summary: 'print a trace as columns per server: lab logs FILE [--servers 0,2] [--topics vote,fault]',
     run: async (argv, out, err) => (await import('../trace/index.ts')).runLogsCommand(argv, out, err),
   },
+  {
+    name: 'mutants',
+    summary: 'run the catalogue of injected bugs against the suite: lab mutants [--only ID] [--seeds K]',
+    run: async (argv, out) => (await import('../mutants/index.ts')).runMutantsCommand(argv, out),
+  },
+  {
+    name: 'cluster',
+    summary: 'run your Raft and kvraft as real processes: lab cluster start -n 3, status, kill I, stop',
+    run: async (argv, out) => (await import('../cluster/index.ts')).runClusterCommand(argv, out),
+  },
+  {
+    name: 'demo',
+    summary: 'a guided walkthrough on a real 5-node cluster',
+    run: async (argv, out) => (await import('../cluster/index.ts')).runDemoCommand(argv, out),
+  },
 ];
 
 /** Runs a delegated command with the context's streams; undefined if `name` is not one. */
