@@ -7,6 +7,7 @@ import { fail, TestFailure, type FailureDetails } from './failure.ts';
 import { print } from './output.ts';
 import type { PassedStats } from './runner.ts';
 import { activeRecorder } from '../trace/index.ts';
+import { killEach } from './kill.ts';
 
 /**
  * The Raft tester's cluster: a port of 6.5840's `src/raft/config.go` (2023), method for method,
@@ -659,16 +660,7 @@ export class Config {
   /** Kills every Raft and shuts the network; call it however the test ended. */
   cleanup(): void {
     this.finished = true;
-    let thrown: { error: unknown } | undefined;
-    for (let i = 0; i < this.rafts.length; i++) {
-      const rf = this.rafts[i];
-      if (rf === null) continue;
-      try {
-        asServer(String(i), () => rf.Kill());
-      } catch (e) {
-        thrown ??= { error: e };
-      }
-    }
+    const thrown = killEach(this.rafts);
     this.net.cleanup();
     if (thrown !== undefined && !this.failed) throw thrown.error;
     this.checkTimeout();

@@ -1,4 +1,5 @@
 import { inspect } from 'node:util';
+import { killEach } from './kill.ts';
 import { asServer, currentRuntime, now, sleep } from '../sim/index.ts';
 import { Network, Server, Service, type ClientEnd } from '../labrpc/index.ts';
 import { Persister } from '../persister/index.ts';
@@ -374,16 +375,7 @@ export class KvConfig {
   /** Kills every server and shuts the network; call it however the test ended. */
   cleanup(): void {
     this.finished = true;
-    let thrown: { error: unknown } | undefined;
-    for (let i = 0; i < this.kvservers.length; i++) {
-      const kv = this.kvservers[i];
-      if (kv === null) continue;
-      try {
-        asServer(String(i), () => kv.Kill());
-      } catch (e) {
-        thrown ??= { error: e };
-      }
-    }
+    const thrown = killEach(this.kvservers);
     this.net.cleanup();
     for (const call of this.pending.values()) currentRuntime().blocked.delete(call);
     if (thrown !== undefined && !this.failed) throw thrown.error;
