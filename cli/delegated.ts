@@ -19,7 +19,19 @@ export const delegatedCommands: DelegatedCommand[] = [
   {
     name: 'mutants',
     summary: 'run the catalogue of injected bugs against the suite: lab mutants [--only ID] [--seeds K]',
-    run: async (argv, out) => (await import('../mutants/index.ts')).runMutantsCommand(argv, out),
+    // mutants/ is staff-only: a handout leaves it out, so it is loaded by a computed path
+    // (the handout still type-checks) and its absence gets a plain message.
+    run: async (argv, out, err) => {
+      const modulePath = '../mutants/index.ts';
+      try {
+        const mutants = (await import(modulePath)) as { runMutantsCommand(argv: string[], out: (line: string) => void): Promise<number> };
+        return await mutants.runMutantsCommand(argv, out);
+      } catch (e) {
+        if ((e as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND') throw e;
+        err('lab mutants is for instructors: the mutant catalogue (mutants/) is not part of this copy');
+        return 2;
+      }
+    },
   },
   {
     name: 'cluster',
