@@ -129,7 +129,8 @@ function requireFunction(callback: unknown, api: string): (...args: unknown[]) =
 
 /** Date on virtual time: `new Date()` and `Date.now()` read the virtual clock; `Date()` still returns a string. */
 function makeVirtualDate(): DateConstructor {
-  const nowMs = (): number => virtualEpochMs + currentRuntime().nowMs();
+  // Whole milliseconds, as the real Date.now(): the virtual clock itself can stand between them.
+  const nowMs = (): number => Math.floor(virtualEpochMs + currentRuntime().nowMs());
   function VirtualDate(this: unknown, ...args: unknown[]): unknown {
     if (new.target === undefined) return new RealDate(nowMs()).toString();
     const made = args.length === 0 ? new RealDate(nowMs()) : new (RealDate as unknown as new (...a: unknown[]) => Date)(...args);

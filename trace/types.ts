@@ -14,7 +14,7 @@ export const traceVersion = 1;
 export type Party = number | string;
 
 /** Every step of one RPC, as labrpc reports them; steps of one RPC share `id`. */
-export type RpcFate = 'sent' | 'request-dropped' | 'delivered' | 'reply-dropped' | 'reply-delayed' | 'replied' | 'unreachable' | 'server-dead';
+export type RpcFate = 'sent' | 'request-dropped' | 'request-delayed' | 'delivered' | 'reply-dropped' | 'reply-delayed' | 'replied' | 'unreachable' | 'server-dead';
 
 /** What GetState says (the tester samples it), or what the tester knows otherwise. */
 export type Role = 'follower' | 'candidate' | 'leader';

@@ -549,19 +549,20 @@ describe('fault model (reference §1, §10)', () => {
       const results = await timeCalls(n, (i) => end.Call('JunkServer.Handler2', { X: i }, {}));
       expect(results.every((r) => r.ok)).toBe(true);
       expect(js.log2).toHaveLength(n);
-      const delayed = results.map((r) => r.ms).filter((ms) => ms > 0);
+      // A reply that was not held back arrives within two hops (2 ms at most).
+      const delayed = results.map((r) => r.ms).filter((ms) => ms > 2);
       const fraction = delayed.length / n;
       expect(fraction).toBeGreaterThan(2 / 3 - 0.03);
       expect(fraction).toBeLessThan(2 / 3 + 0.03);
       expect(Math.min(...delayed)).toBeGreaterThanOrEqual(200);
-      expect(Math.max(...delayed)).toBeLessThanOrEqual(2200);
+      expect(Math.max(...delayed)).toBeLessThanOrEqual(2202);
       expect(Math.max(...delayed)).toBeGreaterThan(1800);
       // 200 + rand(1 + rand(2000)): mean about 700 ms, and about 85% under 1200 ms.
       expect(mean(delayed)).toBeGreaterThan(620);
       expect(mean(delayed)).toBeLessThan(780);
       expect(delayed.filter((ms) => ms < 1200).length / delayed.length).toBeGreaterThan(0.8);
-      // The others arrive at once.
-      expect(results.filter((r) => r.ms === 0).length).toBe(n - delayed.length);
+      // The others arrive after the two hops' latency alone.
+      expect(results.filter((r) => r.ms >= 0.04 && r.ms <= 2).length).toBe(n - delayed.length);
     }));
 
   test('an unreliable network fails about 19% of calls, some after the handler ran', () =>
@@ -580,9 +581,9 @@ describe('fault model (reference §1, §10)', () => {
       const lostAfterRun = js.log2.length - (n - failed);
       expect(lostAfterRun / n).toBeGreaterThan(0.07);
       expect(lostAfterRun / n).toBeLessThan(0.11);
-      // Every request waits 0-26 ms first.
+      // Every request waits 0-26 ms first, plus up to 1 ms per hop.
       const ms = results.map((r) => r.ms);
-      expect(Math.max(...ms)).toBeLessThanOrEqual(26);
+      expect(Math.max(...ms)).toBeLessThanOrEqual(28);
       expect(Math.max(...ms)).toBeGreaterThanOrEqual(25);
     }));
 
@@ -691,7 +692,9 @@ describe('fault model (reference §1, §10)', () => {
         breakIt();
         const t0 = now();
         expect(await call, how).toBe(false);
-        expect(now() - t0, how).toBe(20); // the handler finished, then the network looked again
+        // The handler finished (it began one hop after the call), then the network looked again.
+        expect(now() - t0, how).toBeGreaterThan(20);
+        expect(now() - t0, how).toBeLessThanOrEqual(21);
         expect(js.log2.length, `${how}: the handler did run`).toBe(before + 1);
         repair();
       }
