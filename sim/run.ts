@@ -117,6 +117,7 @@ async function runReal<T>(body: () => Promise<T>, options: RunOptions, limits: V
   const onException = (error: unknown): void => {
     fail?.(new UncaughtError(`uncaught exception at ${runtime.nowMs().toFixed(0)} ms${where(runtime.currentServer)}:\n${describeThrown(error)}`, error));
   };
+  runtime.onFail = (error) => fail?.(error);
   const limit = realSetTimeout(() => {
     fail?.(new LivelockError(`the run took more than ${limits.realTimeLimitMs / 1000} s of real time`));
   }, limits.realTimeLimitMs);

@@ -16,7 +16,17 @@ export interface Runtime {
   readonly blocked: Set<{ describeBlocked(): string }>;
   /** Which server's code is running, where known (set by the network and the tester). */
   currentServer: string | undefined;
+  /**
+   * Calls `hook` after every event, once everything it caused has settled (in real time: every
+   * few milliseconds). A hook that throws ends the run with that error. Returns a remover.
+   */
+  addEventHook(hook: () => void): () => void;
+  /** Ends the run with `error` (the first failure wins). */
+  fail(error: Error): void;
 }
+
+/** How often event hooks run in real time, where there are no discrete events. */
+const realHookIntervalMs = 2;
 
 /** A timer handle: the virtual heap entry, or a real Node timeout. */
 export type TimerRef = TimerEntry | NodeJS.Timeout | { dead: true };
@@ -36,6 +46,8 @@ export class RealRuntime implements Runtime {
   alive = true;
   private readonly startMs = realPerformanceNow();
   private readonly live = new Set<NodeJS.Timeout>();
+  /** Where failures go; the real-time driver sets it. */
+  onFail: ((error: Error) => void) | undefined;
 
   constructor(seed: string) {
     this.rng = new Rng(seed);
@@ -67,6 +79,26 @@ export class RealRuntime implements Runtime {
     realClearTimeout(ref);
     realClearInterval(ref);
     this.live.delete(ref);
+  }
+
+  addEventHook(hook: () => void): () => void {
+    const handle = realSetInterval(() => {
+      if (!this.alive) return;
+      try {
+        hook();
+      } catch (e) {
+        this.fail(e instanceof Error ? e : new Error(String(e)));
+      }
+    }, realHookIntervalMs);
+    this.live.add(handle);
+    return () => {
+      realClearInterval(handle);
+      this.live.delete(handle);
+    };
+  }
+
+  fail(error: Error): void {
+    this.onFail?.(error);
   }
 
   /** Ends the run: pending timers are cleared so nothing of it runs on. */

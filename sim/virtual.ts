@@ -40,6 +40,7 @@ export class VirtualRuntime implements Runtime {
   private hashA = 0x811c9dc5;
   private hashB = 0x2545f491;
   private failure: Error | undefined;
+  private hooks: (() => void)[] = [];
 
   constructor(
     seed: string,
@@ -72,6 +73,25 @@ export class VirtualRuntime implements Runtime {
 
   clearTimer(ref: TimerRef): void {
     if ('atMs' in ref) ref.cancelled = true;
+  }
+
+  addEventHook(hook: () => void): () => void {
+    this.hooks.push(hook);
+    return () => {
+      this.hooks = this.hooks.filter((h) => h !== hook);
+    };
+  }
+
+  /** Runs the event hooks; the first that throws fails the run. */
+  private runHooks(): void {
+    for (const hook of this.hooks) {
+      try {
+        hook();
+      } catch (e) {
+        this.fail(e instanceof Error ? e : new Error(String(e)));
+        return;
+      }
+    }
   }
 
   /** Records a failure from outside the event loop (an unhandled rejection); the driver throws it. */
@@ -121,6 +141,8 @@ export class VirtualRuntime implements Runtime {
         return;
       }
       const step = (): void => {
+        // Everything the last event caused has settled: let the monitors look before anything else happens.
+        if (this.hooks.length > 0 && this.failure === undefined) this.runHooks();
         if (this.failure !== undefined) return finish(this.failure);
         if (settled) return bodyFailed ? finish(error ?? new Error('the test failed with undefined')) : finish(undefined, value);
         const next = this.heap.peekLive();

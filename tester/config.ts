@@ -8,6 +8,8 @@ import { print } from './output.ts';
 import type { PassedStats } from './runner.ts';
 import { activeRecorder } from '../trace/index.ts';
 import { killEach } from './kill.ts';
+import { SafetyMonitor } from './safety.ts';
+import { currentRuntime } from '../sim/index.ts';
 
 /**
  * The Raft tester's cluster: a port of 6.5840's `src/raft/config.go` (2023), method for method,
@@ -111,6 +113,9 @@ export class Config {
   private bytes0 = 0;
   private maxIndex = 0;
   private maxIndex0 = 0;
+  /** Raft's safety properties, checked after every event (tester/safety.ts). */
+  readonly monitor: SafetyMonitor;
+  private readonly removeMonitorHook: () => void;
 
   constructor(n: number, unreliable: boolean, snapshot: boolean, makeRaft: MakeRaft) {
     if (!Number.isInteger(n) || n < 1) throw new RangeError(`makeConfig: the number of servers must be a positive whole number, got ${n}`);
@@ -136,6 +141,10 @@ export class Config {
       recorder.attachNetwork(this.net);
       recorder.setStateSampler((i) => this.sampleState(i));
     }
+
+    this.monitor = new SafetyMonitor({ n, raftOf: (i) => this.rafts[i] ?? null }, n);
+    this.net.setHandledObserver((rpc) => this.monitor.onHandled(rpc));
+    this.removeMonitorHook = currentRuntime().addEventHook(() => this.monitor.afterEvent());
 
     this.setUnreliable(unreliable);
     this.net.setLongDelays(true);
@@ -163,6 +172,7 @@ export class Config {
     if (rf !== null) {
       asServer(String(i), () => rf.Kill());
       this.rafts[i] = null;
+      this.monitor.onCrash(i);
       activeRecorder()?.crash(i);
     }
 
@@ -305,7 +315,11 @@ export class Config {
       fail('raft', `server ${i} is not running (it crashed and was not restarted)`, { servers: [i] });
     }
     return {
-      Start: (command) => callStart(rf, i, command),
+      Start: (command) => {
+        const result = callStart(rf, i, command);
+        this.monitor.onStart(i, ...result);
+        return result;
+      },
       GetState: () => callGetState(rf, i),
     };
   }
@@ -324,12 +338,13 @@ export class Config {
         print(`${i}: log ${fmtLog(this.logs[i]!)}; server ${fmtLog(log)}`);
         // Two servers applied different commands at one index: a safety violation.
         err = `commit index=${m.CommandIndex} server=${i} ${fmtV(m.Command)} != server=${j} ${fmtV(old)}`;
-        this.errDetails = { expected: `${fmtV(old)}, which server ${j} applied at index ${m.CommandIndex}`, seen: `server ${i} applied ${fmtV(m.Command)}`, servers: [i, j] };
+        this.errDetails = { expected: `${fmtV(old)}, which server ${j} applied at index ${m.CommandIndex} (State Machine Safety, Figure 3: no two servers apply different commands at one index)`, seen: `server ${i} applied ${fmtV(m.Command)}`, servers: [i, j] };
       }
     }
     const mine = this.logs[i]!;
     const prevok = mine.has(m.CommandIndex - 1);
     mine.set(m.CommandIndex, v);
+    if (err === '') this.monitor.onApply(i, m.CommandIndex, v);
     activeRecorder()?.apply(i, m.CommandIndex, v);
     if (m.CommandIndex > this.maxIndex) this.maxIndex = m.CommandIndex;
     return [err, prevok];
@@ -660,6 +675,8 @@ export class Config {
   /** Kills every Raft and shuts the network; call it however the test ended. */
   cleanup(): void {
     this.finished = true;
+    this.monitor.stop();
+    this.removeMonitorHook();
     const thrown = killEach(this.rafts);
     this.net.cleanup();
     if (thrown !== undefined && !this.failed) throw thrown.error;
