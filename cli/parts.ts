@@ -24,6 +24,7 @@ export function defaultPartMap(root: string): PartMap {
       ['2B', file('raft/tests/2B.test.ts')],
       ['2C', file('raft/tests/2C.test.ts')],
       ['2D', file('raft/tests/2D.test.ts')],
+      ['2X', file('raft/tests/2X.test.ts')],
       ['3A', file('kvraft/tests/3A.test.ts')],
       ['3B', file('kvraft/tests/3B.test.ts')],
     ]),

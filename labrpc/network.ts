@@ -46,15 +46,15 @@ export interface Message {
 }
 
 /**
- * What a fault injector decides for one message: deliver it as usual, lose it (the caller then
- * waits as for an unreachable server and gets false), or hold it back for `delayMs` first.
+ * What a fault injector decides for one message: deliver it as usual, lose it (the caller gets
+ * false at once, as when the unreliable network loses a message), or hold it back for `delayMs`.
  */
 export type MessageVerdict = 'deliver' | 'drop' | { delayMs: number };
 
 /** Decides the fate of each message; beyond 6.5840, for targeted fault tests. Absent means no cost. */
 export type MessageInterceptor = (message: Message) => MessageVerdict | undefined;
 
-/** A handled RPC: the handler ran, so its effects are real even if the reply is lost afterwards. */
+/** A handled RPC: the handler ran and its reply left the server (the network may still lose it). */
 export interface HandledRpc {
   id: number;
   svcMeth: string;
@@ -283,7 +283,10 @@ export class Network {
     }
     if (this.interceptor !== undefined) {
       const verdict = this.interceptor({ id, svcMeth, end: endName, server: serverName, direction: 'request', bytes: argsBytes });
-      if (verdict === 'drop') return this.timeOut(id, svcMeth, endName, serverName, 'request-dropped');
+      if (verdict === 'drop') {
+        this.observe(id, 'request-dropped', svcMeth, endName, serverName);
+        return null;
+      }
       if (verdict !== undefined && verdict !== 'deliver') {
         this.observe(id, 'request-delayed', svcMeth, endName, serverName, undefined, verdict.delayMs);
         await sleep(verdict.delayMs);
@@ -292,18 +295,21 @@ export class Network {
     this.observe(id, 'delivered', svcMeth, endName, serverName);
     const isServerDead = (): boolean => this.enabled.get(endName) !== true || this.servers.get(serverName) !== server;
     const replyBytes = await this.awaitHandler(server.dispatch(svcMeth, argsBytes, String(serverName)), isServerDead);
-    if (replyBytes !== null) this.handledObserver?.({ id, svcMeth, end: endName, server: serverName, args: argsBytes, reply: replyBytes });
     if (replyBytes === null || isServerDead()) {
       this.observe(id, 'server-dead', svcMeth, endName, serverName);
       return null;
     }
+    this.handledObserver?.({ id, svcMeth, end: endName, server: serverName, args: argsBytes, reply: replyBytes });
     if (!reliable && rng.int(1000) < dropReplyPerMille) {
       this.observe(id, 'reply-dropped', svcMeth, endName, serverName, replyBytes.length);
       return null;
     }
     if (this.interceptor !== undefined) {
       const verdict = this.interceptor({ id, svcMeth, end: endName, server: serverName, direction: 'reply', bytes: replyBytes });
-      if (verdict === 'drop') return this.timeOut(id, svcMeth, endName, serverName, 'reply-dropped');
+      if (verdict === 'drop') {
+        this.observe(id, 'reply-dropped', svcMeth, endName, serverName, replyBytes.length);
+        return null;
+      }
       if (verdict !== undefined && verdict !== 'deliver') {
         this.observe(id, 'reply-delayed', svcMeth, endName, serverName, replyBytes.length, verdict.delayMs);
         await sleep(verdict.delayMs);
@@ -327,13 +333,12 @@ export class Network {
     return hopLatencyMsMin + currentRuntime().rng.float() * (hopLatencyMsMax - hopLatencyMsMin);
   }
 
-  /** No reply: the caller waits as labrpc makes it wait for an unreachable server, then gets false. */
-  private async timeOut(id: number, svcMeth: string, endName: EndName, serverName: ServerName | undefined, fate: RpcFate = 'unreachable'): Promise<null> {
+  /** No reply from an unreachable server: the caller waits as labrpc makes it wait, then gets false. */
+  private async timeOut(id: number, svcMeth: string, endName: EndName, serverName: ServerName | undefined): Promise<null> {
     const rng = currentRuntime().rng;
     const ms = this.longDelays ? rng.int(longDelayMsMax) : rng.int(shortDelayMsMax);
-    if (fate !== 'unreachable') this.observe(id, fate, svcMeth, endName, serverName);
     await sleep(ms);
-    if (fate === 'unreachable') this.observe(id, 'unreachable', svcMeth, endName, serverName, undefined, ms);
+    this.observe(id, 'unreachable', svcMeth, endName, serverName, undefined, ms);
     return null;
   }
 

@@ -15,7 +15,7 @@
 export type MutantFile = 'raft/raft.ts' | 'kvraft/server.ts' | 'kvraft/client.ts';
 
 /** The graded parts, named as `lab test` names them. */
-export type MutantPart = '2A' | '2B' | '2C' | '2D' | '3A' | '3B';
+export type MutantPart = '2A' | '2B' | '2C' | '2D' | '2X' | '3A' | '3B';
 
 /** One textual replacement: `find` must occur exactly once in the file. */
 export interface MutantEdit {
@@ -69,7 +69,7 @@ export const catalogue: readonly Mutant[] = [
     title: 'AppendEntries from the current leader does not reset the election timer',
     bug: [1],
     file: RAFT,
-    parts: ['2A', '2B'],
+    parts: ['2A', '2B', '2X'],
     mustKill: false,
     survives: "GAP: followers time out every 300-600 ms and take over, but in zero-latency reliable runs each election completes in the same instant, so agreement rarely stalls (2B RPC byte count: 2 seeds of 20); 2A initial election only prints 'term changed even though there were no failures' (never printed for the reference over 40 seeds), it does not fail",
     edits: [{ find: '    this.becomeFollower(term);\n    this.resetElectionTimer();\n  }', replace: '    this.becomeFollower(term);\n  }' }],
@@ -113,7 +113,7 @@ export const catalogue: readonly Mutant[] = [
     title: 'election timeout randomised over only 10 ms',
     bug: [2],
     file: RAFT,
-    parts: ['2A', '2C'],
+    parts: ['2A', '2C', '2X'],
     mustKill: false,
     survives: "GAP (partly): in reliable mode the simulated network delivers at once and same-instant events run in a fixed order, so the first server to time out always wins; only the unreliable network's 0-27 ms delays split votes, and 10 ms of spread still breaks most ties",
     edits: [{ find: 'const electionTimeoutSpreadMs = 300;', replace: 'const electionTimeoutSpreadMs = 10;' }],
@@ -137,7 +137,7 @@ export const catalogue: readonly Mutant[] = [
     title: 'a higher term in RequestVote updates the term but the leader or candidate does not step down',
     bug: [4],
     file: RAFT,
-    parts: ['2A', '2B'],
+    parts: ['2A', '2B', '2X'],
     mustKill: false,
     survives: "GAP: two leaders in one term, but only until the new leader's first heartbeat (the same instant at zero latency); checkOneLeader samples every ~500 ms and never sees it. An election-safety monitor in the tester (GetState of every server after each event) would",
     edits: [
@@ -152,7 +152,7 @@ export const catalogue: readonly Mutant[] = [
     title: 'a higher term in an RPC reply is ignored',
     bug: [4],
     file: RAFT,
-    parts: ['2A', '2B'],
+    parts: ['2A', '2B', '2X'],
     mustKill: false,
     survives: "the server with the higher term soon sends its own RPCs, whose handlers make the stale leader step down: little observable effect",
     edits: [
@@ -183,7 +183,7 @@ export const catalogue: readonly Mutant[] = [
     title: 'votedFor not checked: several votes in one term',
     bug: [6],
     file: RAFT,
-    parts: ['2A', '2B'],
+    parts: ['2A', '2B', '2X'],
     mustKill: false,
     survives: "GAP: in reliable mode the simulated network delivers at once and same-instant events run in a fixed order, so the first candidate's RequestVotes arrive before anyone else times out and a second candidate rarely exists; when two leaders of one term do appear, the first heartbeat ends it before checkOneLeader samples. 0 of 20 seeds in 2A and 2B; Figure 8 (unreliable) 1 of 20. An election-safety monitor would catch it",
     edits: [{ find: 'const canVote = this.votedFor === -1 || this.votedFor === args.CandidateId;', replace: 'const canVote = true;' }],
@@ -193,17 +193,40 @@ export const catalogue: readonly Mutant[] = [
     title: 'a granted vote is not persisted before the reply',
     bug: [6, 18],
     file: RAFT,
-    parts: ['2C'],
+    parts: ['2C', '2X'],
     mustKill: false,
     survives: "needs a crash between granting a vote and the next persist, then a second vote in the same term that elects a second leader: rare, and short-lived as above",
     edits: [{ find: '    this.persist(); // before the reply leaves: a restarted server must not vote twice in this term\n', replace: '' }],
+  },
+  {
+    id: 'vote-persisted-after-reply',
+    title: 'a granted vote is persisted lazily, after the reply has left (a slow disk)',
+    bug: [18],
+    file: RAFT,
+    parts: ['2X'],
+    mustKill: true,
+    edits: [{ find: '    this.persist(); // before the reply leaves: a restarted server must not vote twice in this term\n', replace: '    setTimeout(() => this.persist(), 1);\n' }],
+  },
+  {
+    id: 'timer-reset-by-stale-leader',
+    title: 'AppendEntries from a deposed leader of an older term resets the election timer',
+    bug: [1],
+    file: RAFT,
+    parts: ['2X'],
+    mustKill: true,
+    edits: [
+      {
+        find: '    if (args.Term < this.currentTerm) return; // a deposed leader: the reply\'s term tells it so\n    this.followLeader(args.Term, args.LeaderId);',
+        replace: '    this.resetElectionTimer();\n    if (args.Term < this.currentTerm) return; // a deposed leader: the reply\'s term tells it so\n    this.followLeader(args.Term, args.LeaderId);',
+      },
+    ],
   },
   {
     id: 'stale-vote-counted',
     title: 'vote replies from an earlier term counted in the current election',
     bug: [7],
     file: RAFT,
-    parts: ['2C'],
+    parts: ['2C', '2X'],
     mustKill: false,
     survives: "needs a grant delayed past a whole election and a second winner in the new term; the unreliable tests rarely produce it, and dual leaders are not sampled (see no-step-down-on-vote-request)",
     edits: [
@@ -332,7 +355,7 @@ export const catalogue: readonly Mutant[] = [
     title: 'replies to AppendEntries sent in an earlier term are acted on',
     bug: [14],
     file: RAFT,
-    parts: ['2B', '2C'],
+    parts: ['2B', '2C', '2X'],
     mustKill: false,
     survives: "a reply from an earlier term of the same leader says little false: its log prefix rarely changed in between",
     edits: [{ find: "return this.role === 'leader' && this.currentTerm === sentTerm;", replace: "return this.role === 'leader';" }],
@@ -456,7 +479,7 @@ export const catalogue: readonly Mutant[] = [
     title: 'a new term (seen or started) is not persisted',
     bug: [18],
     file: RAFT,
-    parts: ['2C'],
+    parts: ['2C', '2X'],
     mustKill: false,
     survives: "the term reaches disk with the next vote or entry; losing it needs a crash in between and a vote in an old term that matters",
     edits: [
@@ -469,7 +492,7 @@ export const catalogue: readonly Mutant[] = [
     title: 'votedFor not read back after a restart',
     bug: [19, 6],
     file: RAFT,
-    parts: ['2C'],
+    parts: ['2C', '2X'],
     mustKill: false,
     survives: "a double vote after a restart needs a candidate of the same term still asking; rare, and dual leaders are not sampled",
     edits: [{ find: '    this.votedFor = state.votedFor;\n', replace: '' }],

@@ -32,11 +32,12 @@ export const partFiles: Record<MutantPart, string> = {
   '2B': 'raft/tests/2B.test.ts',
   '2C': 'raft/tests/2C.test.ts',
   '2D': 'raft/tests/2D.test.ts',
+  '2X': 'raft/tests/2X.test.ts',
   '3A': 'kvraft/tests/3A.test.ts',
   '3B': 'kvraft/tests/3B.test.ts',
 };
 
-export const allParts: readonly MutantPart[] = ['2A', '2B', '2C', '2D', '3A', '3B'];
+export const allParts: readonly MutantPart[] = ['2A', '2B', '2C', '2D', '2X', '3A', '3B'];
 
 /** Real time one run of one test may take before the runner stops it and counts a kill. */
 export const defaultRunLimitMs = 120_000;

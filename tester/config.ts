@@ -9,6 +9,7 @@ import type { PassedStats } from './runner.ts';
 import { activeRecorder } from '../trace/index.ts';
 import { killEach } from './kill.ts';
 import { SafetyMonitor } from './safety.ts';
+import { decodeFields, type FaultRule } from './faults.ts';
 import { currentRuntime } from '../sim/index.ts';
 
 /**
@@ -97,6 +98,8 @@ export class Config {
   private readonly applyErr: string[];
   private readonly saved: (Persister | null)[];
   private readonly endnames: (string[] | null)[];
+  /** Every end's [owner, target] servers, by end name (for fault rules). */
+  private readonly endPairs = new Map<string, [number, number]>();
   /** Per-server copy of the applied commands, by log index. */
   private readonly logs: Map<number, unknown>[];
   /** Last command index each server applied (snapshot applier only). */
@@ -201,6 +204,7 @@ export class Config {
     const ends: ClientEnd[] = names.map((name, j) => {
       const end = this.net.makeEnd(name);
       this.net.connect(name, j);
+      this.endPairs.set(name, [i, j]);
       recorder?.nameEnd(name, i, j);
       return end;
     });
@@ -286,6 +290,25 @@ export class Config {
   setUnreliable(unreliable: boolean): void {
     activeRecorder()?.net('reliable', !unreliable);
     this.net.setReliable(!unreliable);
+  }
+
+  /**
+   * Lets `rule` decide the fate of each message between servers (undefined: back to normal).
+   * Beyond 6.5840, for the 2X tests that make unlucky schedules happen on purpose. The rule may
+   * crash and restart servers itself; messages the unreliable network drops never reach it.
+   */
+  setFaults(rule: FaultRule | undefined): void {
+    if (rule === undefined) {
+      this.net.setInterceptor(undefined);
+      return;
+    }
+    this.net.setInterceptor((m) => {
+      const pair = this.endPairs.get(String(m.end));
+      if (pair === undefined) return undefined;
+      const [owner, target] = pair;
+      const request = m.direction === 'request';
+      return rule({ svcMeth: m.svcMeth, from: request ? owner : target, to: request ? target : owner, direction: m.direction, fields: () => decodeFields(m.bytes) });
+    });
   }
 
   setLongReordering(longReordering: boolean): void {

@@ -1,7 +1,8 @@
 import { inspect } from 'node:util';
 import { asServer, currentRuntime, now } from '../sim/index.ts';
-import { decode, type HandledRpc } from '../labrpc/index.ts';
+import type { HandledRpc } from '../labrpc/index.ts';
 import { TestFailure, type FailureDetails } from './failure.ts';
+import { decodeFields } from './faults.ts';
 
 /**
  * Raft's safety properties as monitors: checked after every simulated event of a graded run,
@@ -12,9 +13,13 @@ import { TestFailure, type FailureDetails } from './failure.ts';
  *
  * - Election Safety (Figure 3): at most one server is ever leader in a given term, counting
  *   every server, connected or not, crashed since or not.
- * - Election Safety, at its cause: a server grants its vote to at most one candidate per term,
- *   across its restarts too (votedFor is persistent state). Seen only where the RPC uses
- *   Figure 2's names (`Term`, `CandidateId` in the arguments, `VoteGranted` in the reply).
+ * - Election Safety, at its causes: a server grants its vote to at most one candidate per term,
+ *   across its restarts too (votedFor is persistent state); and a server becomes leader of a
+ *   term only with the votes of a majority in that term (Figure 2, Rules for Servers). Seen only
+ *   where the RPC uses Figure 2's names (`Term`, `CandidateId` in the arguments, `VoteGranted`
+ *   in the reply): until one such RPC has been seen, the vote checks stay silent. A grant counts
+ *   once its reply leaves the voter, even if the network loses it, so the count never falls
+ *   short of what the candidate can have received.
  * - Monotonic Term (Figure 2: currentTerm "increases monotonically"): GetState's term never goes
  *   down within a server's life, and a restarted server comes back with at least the term it
  *   put in any reply it sent before the crash (persistent state is saved "before responding to
@@ -47,6 +52,10 @@ interface Claim {
 export class SafetyMonitor {
   private readonly leaderOfTerm = new Map<number, Claim>();
   private readonly votes = new Map<string, Claim & { candidate: number }>();
+  /** Voters who granted each (term, candidate), keyed `term:candidate`. */
+  private readonly grants = new Map<string, Set<number>>();
+  /** Whether a RequestVote with Figure 2's field names has been seen: the vote checks need it. */
+  private votesVisible = false;
   /** GetState's term of each server in its current life, or -1 before the first sample. */
   private readonly lastTerm: number[];
   /** The highest term each server put in a reply: its next life must start at least there. */
@@ -54,6 +63,8 @@ export class SafetyMonitor {
   private readonly repliedAtMs: number[];
   /** Each server's term when it crashed last (-1 if it never did), for the report. */
   private readonly termAtCrash: number[];
+  /** Whether each server has crashed at least once (its term must then survive the crash). */
+  private readonly restarted: boolean[];
   /** For each applied index: when it was first applied, by whom, and the highest term then. */
   private readonly firstApply = new Map<number, { server: number; atMs: number; termBound: number; command: unknown }>();
   private maxAppliedIndex = 0;
@@ -66,6 +77,7 @@ export class SafetyMonitor {
     this.repliedTerm = new Array<number>(servers).fill(-1);
     this.repliedAtMs = new Array<number>(servers).fill(0);
     this.termAtCrash = new Array<number>(servers).fill(-1);
+    this.restarted = new Array<boolean>(servers).fill(false);
   }
 
   /** Stops checking (the test is over). */
@@ -90,6 +102,7 @@ export class SafetyMonitor {
   onCrash(i: number): void {
     if (this.lastTerm[i]! >= 0) this.termAtCrash[i] = this.lastTerm[i]!;
     this.lastTerm[i] = -1;
+    this.restarted[i] = true;
   }
 
   /** An RPC whose handler ran and whose reply left the server: votes granted, terms answered with. */
@@ -111,10 +124,11 @@ export class SafetyMonitor {
       this.repliedTerm[server] = reply.Term as number;
       this.repliedAtMs[server] = now();
     }
-    if (reply.VoteGranted !== true) return;
+    if (typeof reply.VoteGranted !== 'boolean') return;
     const args = decodeFields(rpc.args);
     if (args === undefined || !Number.isInteger(args.Term) || !Number.isInteger(args.CandidateId)) return;
-    this.observeVote(server, args.Term as number, args.CandidateId as number);
+    this.votesVisible = true;
+    if (reply.VoteGranted) this.observeVote(server, args.Term as number, args.CandidateId as number);
   }
 
   /** The tester's Start() on server i returned (index, term, isLeader). */
@@ -176,7 +190,7 @@ export class SafetyMonitor {
         servers: [i],
       });
     }
-    if (last < 0 && term < this.repliedTerm[i]!) {
+    if (last < 0 && this.restarted[i] && term < this.repliedTerm[i]!) {
       const crashed = this.termAtCrash[i]! >= 0 ? ` and had term ${this.termAtCrash[i]} when it crashed` : '';
       this.violate(properties.monotonicTerm, `server ${i} restarted with term ${term}, but before its crash it had answered an RPC in term ${this.repliedTerm[i]}`, {
         expected: `term ${this.repliedTerm[i]} or more after the restart: currentTerm is persistent state, saved before responding to RPCs (Figure 2)`,
@@ -191,6 +205,7 @@ export class SafetyMonitor {
   private observeLeader(i: number, term: number): void {
     const first = this.leaderOfTerm.get(term);
     if (first === undefined) {
+      this.checkQuorum(i, term);
       this.leaderOfTerm.set(term, { server: i, atMs: now() });
       return;
     }
@@ -202,7 +217,25 @@ export class SafetyMonitor {
     });
   }
 
+  /** A new leader of `term` must hold the votes of a majority granted in that very term. */
+  private checkQuorum(leader: number, term: number): void {
+    if (!this.votesVisible) return;
+    const voters = new Set(this.grants.get(`${term}:${leader}`));
+    voters.add(leader); // its own vote
+    const majority = Math.floor(this.lastTerm.length / 2) + 1;
+    if (voters.size >= majority) return;
+    this.violate(properties.electionSafety, `server ${leader} became leader of term ${term} without a majority of votes in term ${term}`, {
+      expected: `votes from ${majority} of ${this.lastTerm.length} servers granted in term ${term} (its own included): a candidate counts only replies to its RequestVote of the current term (Figure 2)`,
+      seen: `votes granted in term ${term} to server ${leader}: ${[...voters].sort((a, b) => a - b).map((v) => `server ${v}`).join(', ')}`,
+      servers: [leader],
+    });
+  }
+
   private observeVote(voter: number, term: number, candidate: number): void {
+    const grantKey = `${term}:${candidate}`;
+    let granted = this.grants.get(grantKey);
+    if (granted === undefined) this.grants.set(grantKey, (granted = new Set()));
+    granted.add(voter);
     const key = `${voter}:${term}`;
     const first = this.votes.get(key);
     if (first === undefined) {
@@ -223,16 +256,6 @@ export class SafetyMonitor {
     const failure = new TestFailure(check, message, details);
     currentRuntime().fail(failure);
     throw failure;
-  }
-}
-
-/** The top-level fields of an encoded request or reply, or undefined if it is not a plain object. */
-function decodeFields(bytes: Uint8Array): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = decode(bytes);
-    return value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
   }
 }
 
