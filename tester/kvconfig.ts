@@ -1,3 +1,4 @@
+import { SafetyMonitor } from './safety.ts';
 import { inspect } from 'node:util';
 import { killEach } from './kill.ts';
 import { asServer, currentRuntime, now, sleep } from '../sim/index.ts';
@@ -74,6 +75,8 @@ interface PendingCall {
 }
 
 export class KvConfig {
+  /** Raft's safety properties that show on the network (votes), checked as RPCs are handled. */
+  private readonly monitor: SafetyMonitor;
   readonly net = new Network();
   /** Number of servers. */
   readonly n: number;
@@ -127,6 +130,11 @@ export class KvConfig {
     });
     this.backgroundFailure.catch(() => undefined);
     this.startMs = now();
+
+    // The vote checks of the safety monitors: the tester sees no Raft inside a KVServer, only
+    // the RequestVote RPCs on the network (tester/safety.ts).
+    this.monitor = new SafetyMonitor(undefined, n);
+    this.net.setHandledObserver((rpc) => this.monitor.onHandled(rpc));
 
     // create a full set of KV servers.
     for (let i = 0; i < n; i++) this.startServer(i);
@@ -375,6 +383,7 @@ export class KvConfig {
   /** Kills every server and shuts the network; call it however the test ended. */
   cleanup(): void {
     this.finished = true;
+    this.monitor.stop();
     const thrown = killEach(this.kvservers);
     this.net.cleanup();
     for (const call of this.pending.values()) currentRuntime().blocked.delete(call);

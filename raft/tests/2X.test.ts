@@ -210,6 +210,66 @@ labTest('2X', 'AppendEntries replies delayed across a re-election', { servers: 5
 });
 
 /**
+ * Bug class: the election timer reset on the wrong events, here not on the current leader's
+ * AppendEntries (raft-bugs.md 1). 6.5840 only warns when the term changes on a healthy network;
+ * here it fails: with no fault at all, a leader that sends heartbeats (at most ten a second,
+ * well inside any election timeout) must keep its followers, and its term, for ten seconds.
+ */
+labTest('2X', 'leader and term stay put on a healthy network', { servers: 3 }, async (cfg) => {
+  const leader = await cfg.checkOneLeader();
+  await sleep(RaftElectionTimeout / 2); // let every follower hear of the election
+  const term = cfg.checkTerms();
+  for (let k = 0; k < 10; k++) {
+    await sleep(RaftElectionTimeout);
+    const now = cfg.checkTerms();
+    if (now !== term) {
+      fail('checkTerms', `the term changed from ${term} to ${now} on a healthy network`, {
+        expected: `server ${leader} leads term ${term} for as long as nothing fails: followers that hear its heartbeats do not time out`,
+        seen: `term ${now} after ${k + 1} s without any fault`,
+        servers: [leader],
+      });
+    }
+  }
+  await cfg.one(801, cfg.n, true);
+});
+
+/**
+ * Bug class: currentTerm not persisted when a server adopts a newer term (raft-bugs.md 18).
+ *
+ * A follower away from an election comes back and hears the new leader's heartbeat: it adopts
+ * the newer term and answers in it, with nothing new to append. It crashes right after that
+ * answer leaves. Having answered in the newer term, it must come back in it (persistent state
+ * is saved before responding to RPCs); the Monotonic Term monitor checks that at its restart.
+ */
+labTest('2X', 'follower crashes right after answering in a newer term', { servers: 5 }, async (cfg) => {
+  const leader = await cfg.checkOneLeader();
+  await cfg.one(901, cfg.n, true);
+  const away = (leader + 1) % cfg.n;
+  cfg.disconnect(away);
+  cfg.disconnect(leader);
+  const next = await cfg.checkOneLeader();
+  const [newTerm] = cfg.raft(next).GetState();
+
+  let crashed = false;
+  cfg.setFaults((m) => {
+    if (crashed || m.from !== away || m.direction !== 'reply' || isVote(m)) return undefined;
+    if (m.fields()?.Term !== newTerm) return undefined;
+    crashed = true;
+    cfg.crash1(away);
+    setTimeout(() => {
+      cfg.start1(away);
+      cfg.connect(away);
+    }, 5);
+    return 'deliver';
+  });
+  cfg.connect(away);
+  await sleep(RaftElectionTimeout);
+  cfg.setFaults(undefined);
+  cfg.connect(leader);
+  await cfg.one(902, cfg.n, true);
+});
+
+/**
  * Sets up the crashed-voter schedule. The first server to ask for a vote is the candidate, the
  * lowest other server its voter, and the last server stays cut off until the voter has voted.
  * When the voter's first grant passes the network, the voter crashes at once; `reply` says
