@@ -270,6 +270,65 @@ labTest('2X', 'follower crashes right after answering in a newer term', { server
 });
 
 /**
+ * Bug class: a leader commits an entry of an earlier term by counting replicas (raft-bugs.md 12),
+ * the paper's Figure 8, played step by step instead of waited for.
+ *
+ * (a) Leader S1 replicates an entry only to S2. (b) S1 crashes; W, elected by the other three,
+ * takes a different entry at that index, keeps it to itself and leaves. (c) S1 restarts and is
+ * elected again (S1 or S2 wins: their logs are ahead); it replicates its old entry to a
+ * majority, but appends nothing of its new term. Counting replicas would commit that entry
+ * now. (d) The leader leaves, and W (only its vote requests get through) is elected with its
+ * newer-term entry, which it must be allowed to write over the uncommitted one. A leader that
+ * committed in (c) has applied a command that W's log now contradicts.
+ */
+labTest('2X', 'Figure 8, step by step', { servers: 5 }, async (cfg) => {
+  const s1 = await cfg.checkOneLeader();
+  await cfg.one(1000, cfg.n, true);
+  const s2 = (s1 + 1) % cfg.n;
+  const rest = [0, 1, 2, 3, 4].filter((s) => s !== s1 && s !== s2);
+
+  // (a) S1's entry reaches S2 only.
+  for (const s of rest) cfg.disconnect(s);
+  cfg.raft(s1).Start(1001);
+  await sleep(RaftElectionTimeout / 10);
+
+  // (b) S1 crashes; the other three elect W, which keeps its own entry to itself.
+  cfg.crash1(s1);
+  cfg.disconnect(s2);
+  for (const s of rest) cfg.connect(s);
+  const w = await cfg.checkOneLeader();
+  cfg.setFaults((m) => (m.from === w && m.direction === 'request' && !isVote(m) ? 'drop' : undefined));
+  cfg.raft(w).Start(1002);
+  await sleep(RaftElectionTimeout / 10);
+  cfg.disconnect(w);
+  cfg.setFaults(undefined);
+
+  // (c) S1 back; S1 or S2 is elected and replicates the old entry to a majority.
+  cfg.start1(s1);
+  cfg.connect(s1);
+  cfg.connect(s2);
+  await cfg.checkOneLeader();
+  await sleep(RaftElectionTimeout);
+
+  // (d) The leader leaves; W is elected and overwrites the entry that was never committed.
+  const leaderNow = await cfg.checkOneLeader();
+  const [termNow] = cfg.raft(leaderNow).GetState();
+  cfg.disconnect(leaderNow);
+  cfg.setFaults((m) => (isVote(m) && m.direction === 'request' && m.from !== w ? 'drop' : undefined));
+  cfg.connect(w);
+  for (let t = 0; t < 50; t++) {
+    const [term, isLeader] = cfg.raft(w).GetState();
+    if (isLeader && term > termNow) break;
+    await sleep(RaftElectionTimeout / 10);
+  }
+  cfg.setFaults(undefined);
+  await cfg.one(1003, cfg.n - 1, true);
+
+  cfg.connect(leaderNow);
+  await cfg.one(1004, cfg.n, true);
+});
+
+/**
  * Sets up the crashed-voter schedule. The first server to ask for a vote is the candidate, the
  * lowest other server its voter, and the last server stays cut off until the voter has voted.
  * When the voter's first grant passes the network, the voter crashes at once; `reply` says
