@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import pLimit from 'p-limit';
 import { TestWorker } from '../tester/pool.ts';
 import type { RunOutcome } from '../tester/runner.ts';
+import { replayCommand, type FailureReport } from '../tester/report.ts';
 import { UsageError } from './errors.ts';
 import { partFiles, type PartMap } from './parts.ts';
 
@@ -30,12 +31,28 @@ export interface JobResult {
   outcome: RunOutcome;
   /** Set when the job was not run at all (the outcome is then a failure with no report). */
   skipped?: string;
+  /** Set when the job failed at once with an earlier test's stuck-loop finding (see RunJobsOptions.bail). */
+  bailed?: boolean;
 }
 
 /** A base seed as LAB_SEED takes it: a whole number of at most 15 digits. */
 export function checkSeed(seed: string): string {
   if (!/^\d{1,15}$/.test(seed)) throw new UsageError(`--seed takes a whole number of at most 15 digits (the one a failure report prints), got "${seed}"`);
   return seed;
+}
+
+/**
+ * The base seed of a command: --seed, else LAB_SEED (as the tests read it), else a fresh one.
+ * A bad LAB_SEED is an error that says so, never silently replaced.
+ */
+export function baseSeedOf(seedFlag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  if (seedFlag !== undefined) return checkSeed(seedFlag);
+  const fromEnv = env.LAB_SEED;
+  if (fromEnv !== undefined && fromEnv !== '') {
+    if (!/^\d{1,15}$/.test(fromEnv)) throw new UsageError(`LAB_SEED takes a whole number of at most 15 digits, got "${fromEnv}"`);
+    return fromEnv;
+  }
+  return randomSeed();
 }
 
 /** A fresh base seed (real entropy on purpose: it is printed, so the run can be replayed). */
@@ -85,6 +102,38 @@ export interface RunJobsOptions {
   inOrder?: boolean;
   /** Asked as each job is about to start: a reason not to run it, or undefined to run it. */
   skip?(job: RunJob, index: number): string | undefined;
+  /**
+   * Once a test of a part got stuck in a loop (the watchdog stopped it, or time stood still),
+   * the jobs of that part not yet started fail at once with the same finding instead of each
+   * waiting out the watchdog. Default true (`--no-bail` turns it off).
+   */
+  bail?: boolean;
+}
+
+/** A stuck-loop finding of a part, which later tests of the part fail with at once. */
+interface StuckPart {
+  test: string;
+  report: FailureReport;
+}
+
+/** True for the failures that mean "a loop holds the thread", which every later test would hit again. */
+export function isStuckLoop(outcome: RunOutcome): boolean {
+  const r = outcome.report;
+  if (r === undefined) return false;
+  return r.check === 'WatchdogError' || (r.check === 'LivelockError' && r.message.startsWith('stuck in'));
+}
+
+function bailedOutcome(job: RunJob, stuck: StuckPart): RunOutcome {
+  const first = stuck.report.message.split('\n')[0] ?? '';
+  const report: FailureReport = {
+    ...stuck.report,
+    test: job.test.name,
+    seed: job.baseSeed,
+    mode: job.mode,
+    replay: replayCommand(job.test.name, job.baseSeed, job.mode),
+    message: `not run: an earlier test of part ${job.test.part} was ${first}\n(${stuck.test}; see its report). The rest of the part fails at once with this finding; --no-bail runs every test anyway.`,
+  };
+  return { name: job.test.name, ok: false, baseSeed: job.baseSeed, mode: job.mode, report, output: [], traceHash: '', elapsedMs: 0, realMs: 0 };
 }
 
 /**
@@ -112,10 +161,16 @@ export async function runJobs(jobs: RunJob[], options: RunJobsOptions): Promise<
     }
   };
 
+  const stuckParts = new Map<string, StuckPart>();
   const runOne = async (job: RunJob, index: number): Promise<void> => {
     const reason = options.skip?.(job, index);
     if (reason !== undefined) {
       report(index, { job, outcome: skippedOutcome(job), skipped: reason });
+      return;
+    }
+    const stuck = options.bail === false ? undefined : stuckParts.get(job.test.part);
+    if (stuck !== undefined) {
+      report(index, { job, outcome: bailedOutcome(job, stuck), bailed: true });
       return;
     }
     let worker = idle.pop();
@@ -126,6 +181,7 @@ export async function runJobs(jobs: RunJob[], options: RunJobsOptions): Promise<
     try {
       options.onStart?.(job, index);
       const outcome = await worker.run({ file: pathToFileURL(job.test.file).href, name: job.test.name, baseSeed: job.baseSeed, mode: job.mode, tracePath: job.tracePath });
+      if (isStuckLoop(outcome) && outcome.report !== undefined && !stuckParts.has(job.test.part)) stuckParts.set(job.test.part, { test: `${job.test.name}, seed ${job.baseSeed}`, report: outcome.report });
       report(index, { job, outcome });
     } finally {
       idle.push(worker);
