@@ -16,7 +16,7 @@ afterAll(() => {
 
 describe('lab test', () => {
   it('runs every test of a part in order, prints their lines, a summary and the failure reports, and exits 1', async () => {
-    const r = await lab(['test', 'F', '--seed', '42']);
+    const r = await lab(['test', 'F', '--seed', '42', '--no-bail']);
     expect(r.code).toBe(1);
     expect(r.out).toContain('lab test F: 5 tests, base seed 42, virtual time');
     const order = ['fixture: passes', 'fixture: busy loop', 'fixture: deadlock', 'fixture: check fails', 'fixture: random'].map((n) => r.out.indexOf(`: ${n} (`));
@@ -52,7 +52,7 @@ describe('lab test', () => {
   }, 60_000);
 
   it('expands groups, and --json prints one JSON document with every outcome', async () => {
-    const r = await lab(['test', 'both', '--json', '--seed', '3']);
+    const r = await lab(['test', 'both', '--json', '--seed', '3', '--no-bail']);
     expect(r.code).toBe(1);
     const doc = JSON.parse(r.out) as { ok: boolean; parts: string[]; baseSeed: string; passed: number; failed: number; tests: { name: string; part: string; ok: boolean; report: { replay: string } | null }[] };
     expect(doc.parts).toEqual(['F', '9X']);
