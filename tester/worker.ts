@@ -49,7 +49,8 @@ async function handle(request: RunRequest): Promise<void> {
     const runtime = currentRuntime();
     port!.postMessage({ type: 'alive', virtualMs: runtime.nowMs(), server: runtime.currentServer } satisfies WorkerMessage);
   };
-  beat();
+  // Before the run starts, the current runtime is the real-time fallback: its clock is not the test's.
+  port!.postMessage({ type: 'alive', virtualMs: 0, server: undefined } satisfies WorkerMessage);
   const heartbeat = realSetInterval(beat, heartbeatMs);
   let outcome: RunOutcome;
   try {
