@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import pLimit from 'p-limit';
 import { TestWorker } from '../tester/pool.ts';
-import type { RunOutcome } from '../tester/runner.ts';
+import { isStuckLoop, type RunOutcome } from '../tester/runner.ts';
 import { replayCommand, type FailureReport } from '../tester/report.ts';
 import { UsageError } from './errors.ts';
 import { partFiles, type PartMap } from './parts.ts';
@@ -116,12 +116,6 @@ interface StuckPart {
   report: FailureReport;
 }
 
-/** True for the failures that mean "a loop holds the thread", which every later test would hit again. */
-export function isStuckLoop(outcome: RunOutcome): boolean {
-  const r = outcome.report;
-  if (r === undefined) return false;
-  return r.check === 'WatchdogError' || (r.check === 'LivelockError' && r.message.startsWith('stuck in'));
-}
 
 function bailedOutcome(job: RunJob, stuck: StuckPart): RunOutcome {
   const first = stuck.report.message.split('\n')[0] ?? '';

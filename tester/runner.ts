@@ -117,3 +117,10 @@ function withSameInstantSite(thrown: unknown, watch: SameInstantWatch): unknown 
     ].join('\n'),
   );
 }
+
+/** True for the failures that mean "a loop holds the thread", which every later test of the part would hit again. */
+export function isStuckLoop(outcome: RunOutcome): boolean {
+  const r = outcome.report;
+  if (r === undefined) return false;
+  return r.check === 'WatchdogError' || (r.check === 'LivelockError' && r.message.startsWith('stuck in'));
+}
