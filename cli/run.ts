@@ -68,6 +68,10 @@ export function seedPlus(base: string, i: number): string {
   return text.length > 15 ? (next % 1_000_000_000_000_000n).toString() : text;
 }
 
+/** Started workers left by listTests, for runJobs to use before starting new ones. */
+const spareWorkers: TestWorker[] = [];
+const spareWorkersMax = Math.max(1, availableParallelism());
+
 /**
  * The tests of the parts, in file order. Each file is listed by a fresh worker: a worker's
  * registry keeps every file it has loaded, so sharing one would mix the lists.
@@ -79,11 +83,16 @@ export async function listTests(map: PartMap, parts: string[]): Promise<PlannedT
   const lists = await Promise.all(
     files.map(({ part, file }) => limit(async () => {
       const worker = new TestWorker();
+      let keep = false;
       try {
         const names = await worker.list(pathToFileURL(file).href);
+        // A worker that has started is worth keeping for the runs that usually follow (a
+        // worker's start-up costs seconds on a busy machine); runJobs takes it from here.
+        keep = spareWorkers.length < spareWorkersMax;
+        if (keep) spareWorkers.push(worker);
         return names.map((name) => ({ part, file, name }));
       } finally {
-        await worker.close();
+        if (!keep) await worker.close();
       }
     })),
   );
@@ -167,11 +176,9 @@ export async function runJobs(jobs: RunJob[], options: RunJobsOptions): Promise<
       report(index, { job, outcome: bailedOutcome(job, stuck), bailed: true });
       return;
     }
-    let worker = idle.pop();
-    if (worker === undefined) {
-      worker = new TestWorker();
-      all.push(worker);
-    }
+    let worker = idle.pop() ?? spareWorkers.pop();
+    if (worker === undefined) worker = new TestWorker();
+    if (!all.includes(worker)) all.push(worker);
     try {
       options.onStart?.(job, index);
       const outcome = await worker.run({ file: pathToFileURL(job.test.file).href, name: job.test.name, baseSeed: job.baseSeed, mode: job.mode, tracePath: job.tracePath });
@@ -185,7 +192,7 @@ export async function runJobs(jobs: RunJob[], options: RunJobsOptions): Promise<
   try {
     await Promise.all(jobs.map((job, index) => limit(() => runOne(job, index))));
   } finally {
-    await Promise.all(all.map((w) => w.close()));
+    await Promise.all([...all, ...spareWorkers.splice(0)].map((w) => w.close()));
   }
   return results.map((r) => r!);
 }
