@@ -1,6 +1,6 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createColors } from 'picocolors';
-import { relative } from 'node:path';
+import { dirname, relative, resolve } from 'node:path';
 import { intFlag, stringFlag, type CommandSpec, type Parsed } from '../args.ts';
 import { BufferOut, type CliContext, type Colors } from '../context.ts';
 import { exitCode, UsageError } from '../errors.ts';
@@ -99,6 +99,7 @@ export async function gradeCommand(parsed: Parsed, ctx: CliContext): Promise<num
   const text =
     format === 'text' ? gradeText(grade, colors) : `${JSON.stringify(format === 'json' ? gradeJson(grade) : gradescopeJson(grade), null, 2)}\n`;
   if (outFile !== undefined) {
+    mkdirSync(dirname(resolve(outFile)), { recursive: true });
     writeFileSync(outFile, text);
     say.write(`score ${grade.score}/${grade.maxScore}; ${format} result written to ${outFile}\n`);
   } else {
