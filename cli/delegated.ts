@@ -7,14 +7,14 @@ import type { CliContext } from './context.ts';
 export interface DelegatedCommand {
   name: string;
   summary: string;
-  run(argv: string[], out: (line: string) => void, err: (line: string) => void): Promise<number>;
+  run(argv: string[], out: (line: string) => void, err: (line: string) => void, outIsTerminal: boolean): Promise<number>;
 }
 
 export const delegatedCommands: DelegatedCommand[] = [
   {
     name: 'logs',
     summary: 'print a trace as columns per server: lab logs FILE [--servers 0,2] [--topics vote,fault]',
-    run: async (argv, out, err) => (await import('../trace/index.ts')).runLogsCommand(argv, out, err),
+    run: async (argv, out, err, outIsTerminal) => (await import('../trace/index.ts')).runLogsCommand(argv, out, err, outIsTerminal),
   },
   {
     name: 'mutants',
@@ -53,5 +53,6 @@ export async function runDelegated(name: string, argv: string[], ctx: CliContext
     argv,
     (line) => ctx.stdout.write(`${line}\n`),
     (line) => ctx.stderr.write(`${line}\n`),
+    ctx.stdout.isTTY,
   );
 }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { formatReport } from '../tester/report.ts';
 import { UsageError } from './errors.ts';
 import type { JobResult, PlannedTest } from './run.ts';
-import { firstLine } from './ui.ts';
+import { firstLine, summaryLine } from './ui.ts';
 
 /** cli/grading.json: points per test title, by part, and the time limits of grading. */
 export interface GradingTable {
@@ -133,7 +133,7 @@ export function scoreRuns(table: GradingTable, entries: GradedEntry[], results: 
     if (result.skipped !== undefined) reason = result.skipped;
     else if (outcome.elapsedMs > testLimitMs) reason = `took ${(outcome.elapsedMs / 1000).toFixed(1)} s of ${clock}, over the ${table.limits.testSeconds} s limit per test`;
     else if (after > labLimitMs) reason = `the ${lab} tests had taken ${(after / 1000).toFixed(1)} s of ${clock} when it ended, over the ${table.limits.labSeconds} s limit per lab`;
-    else if (!outcome.ok) reason = outcome.report === undefined ? 'failed' : `${outcome.report.check}: ${firstLine(outcome.report.message, 100)}`;
+    else if (!outcome.ok) reason = outcome.report === undefined ? 'failed' : `${outcome.report.check}: ${summaryLine(outcome.report.message)}`;
     const passed = reason === '';
     return {
       part: entry.test.part,

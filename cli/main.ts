@@ -7,6 +7,7 @@ import { stressCommand, stressSpec } from './commands/stress.ts';
 import { replayCommand, replaySpec } from './commands/replay.ts';
 import { gradeCommand, gradeSpec } from './commands/grade.ts';
 import { handoutCommand, handoutSpec } from './commands/handout.ts';
+import { autograderCommand, autograderSpec } from './commands/autograder.ts';
 import { delegatedCommands, runDelegated } from './delegated.ts';
 
 interface Command {
@@ -21,6 +22,7 @@ export const commands: Command[] = [
   { spec: replaySpec, run: replayCommand },
   { spec: gradeSpec, run: gradeCommand },
   { spec: handoutSpec, run: handoutCommand },
+  { spec: autograderSpec, run: autograderCommand },
 ];
 
 function mainHelp(ctx: CliContext): string {
@@ -39,12 +41,13 @@ function mainHelp(ctx: CliContext): string {
     '',
     'Examples:',
     '  lab test 2A                       run the 2A tests, then a summary',
-    '  lab stress 2C -n 200 -p 4         200 runs of every 2C test, 4 at a time',
+    '  lab stress 2C -n 20 -p 2          20 runs of every 2C test, 2 at a time',
     '  lab replay "initial election" --seed 1234',
     '  lab grade --format gradescope --out results.json',
     '',
     'Exit codes: 0 all passed, 1 a test failed (or lost points), 2 a usage or configuration error.',
-    'Environment: NO_COLOR turns colours off; LAB_PARTS_FILE points at another part map (JSON).',
+    'Environment: LAB_SEED fixes the base seed; LAB_WATCHDOG_MS the watchdog (default 2000 ms); NO_COLOR turns',
+    'colours off; LAB_PARTS_FILE points at another part map (JSON).',
     '',
   ].join('\n');
 }

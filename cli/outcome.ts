@@ -2,7 +2,7 @@ import { formatReport } from '../tester/report.ts';
 import type { RunOutcome } from '../tester/runner.ts';
 import type { Colors } from './context.ts';
 import type { JobResult } from './run.ts';
-import { firstLine, seconds, table } from './ui.ts';
+import { firstLine, summaryLine, seconds, table } from './ui.ts';
 
 /**
  * The lines a finished test prints: the tester's own ("Test (2A): …" and "  ... Passed --"),
@@ -13,7 +13,7 @@ export function outcomeLines(result: JobResult, c: Colors): string[] {
   const lines = [...outcome.output];
   if (result.skipped !== undefined) lines.push(c.yellow(`--- SKIP: ${outcome.name} (${result.skipped})`));
   else if (!outcome.ok) {
-    const why = outcome.report === undefined ? 'no report' : `${outcome.report.check}: ${firstLine(outcome.report.message, 80)}`;
+    const why = outcome.report === undefined ? 'no report' : `${outcome.report.check}: ${summaryLine(outcome.report.message)}`;
     lines.push(c.red(`--- FAIL: ${outcome.name} (${seconds(outcome.elapsedMs)} s) ${why}`));
   } else if (outcome.output.length === 0) lines.push(c.green(`--- PASS: ${outcome.name} (${seconds(outcome.elapsedMs)} s)`));
   return lines;

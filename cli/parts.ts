@@ -1,5 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, dirname, isAbsolute, relative, resolve } from 'node:path';
 import { UsageError } from './errors.ts';
 
 /**
@@ -15,9 +15,14 @@ export interface PartMap {
   root: string;
 }
 
-/** The repository's own parts: Lab 2 (Raft) and Lab 3 (fault-tolerant key/value service). */
+/**
+ * The repository's own parts: Lab 2 (Raft) and Lab 3 (fault-tolerant key/value service). Each
+ * part has its main file here, and every other `*.test.ts` file of the same folder whose name
+ * starts with the part's name (`2B-backup.test.ts`, `2B.extra.test.ts`) belongs to it too: a
+ * new test file needs no line here (see discoverTestFiles).
+ */
 export function defaultPartMap(root: string): PartMap {
-  const file = (path: string): string[] => [resolve(root, path)];
+  const file = (path: string): string[] => discoverTestFiles(resolve(root, path), basename(path).split('.')[0]!);
   return {
     parts: new Map([
       ['2A', file('raft/tests/2A.test.ts')],
@@ -34,6 +39,28 @@ export function defaultPartMap(root: string): PartMap {
     ]),
     root,
   };
+}
+
+/**
+ * The test files of a part: its main file first, then the other `*.test.ts` files beside it
+ * whose names start with the part's name and a separator (`2B-`, `2B.`, `2B_`), in name order.
+ * `2Bx.test.ts` does not belong to 2B (nor `12B-….test.ts`).
+ */
+export function discoverTestFiles(mainFile: string, part: string): string[] {
+  const folder = dirname(mainFile);
+  let names: string[];
+  try {
+    names = readdirSync(folder);
+  } catch {
+    return [mainFile];
+  }
+  const prefix = new RegExp(`^${part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[-._]`, 'i');
+  const others = names
+    .filter((n) => n.endsWith('.test.ts') && prefix.test(n))
+    .map((n) => resolve(folder, n))
+    .filter((f) => f !== mainFile)
+    .sort();
+  return [mainFile, ...others];
 }
 
 /**

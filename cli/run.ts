@@ -3,7 +3,8 @@ import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import pLimit from 'p-limit';
 import { TestWorker } from '../tester/pool.ts';
-import type { RunOutcome } from '../tester/runner.ts';
+import { isStuckLoop, type RunOutcome } from '../tester/runner.ts';
+import { replayCommand, type FailureReport } from '../tester/report.ts';
 import { UsageError } from './errors.ts';
 import { partFiles, type PartMap } from './parts.ts';
 
@@ -30,12 +31,28 @@ export interface JobResult {
   outcome: RunOutcome;
   /** Set when the job was not run at all (the outcome is then a failure with no report). */
   skipped?: string;
+  /** Set when the job failed at once with an earlier test's stuck-loop finding (see RunJobsOptions.bail). */
+  bailed?: boolean;
 }
 
 /** A base seed as LAB_SEED takes it: a whole number of at most 15 digits. */
 export function checkSeed(seed: string): string {
   if (!/^\d{1,15}$/.test(seed)) throw new UsageError(`--seed takes a whole number of at most 15 digits (the one a failure report prints), got "${seed}"`);
   return seed;
+}
+
+/**
+ * The base seed of a command: --seed, else LAB_SEED (as the tests read it), else a fresh one.
+ * A bad LAB_SEED is an error that says so, never silently replaced.
+ */
+export function baseSeedOf(seedFlag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  if (seedFlag !== undefined) return checkSeed(seedFlag);
+  const fromEnv = env.LAB_SEED;
+  if (fromEnv !== undefined && fromEnv !== '') {
+    if (!/^\d{1,15}$/.test(fromEnv)) throw new UsageError(`LAB_SEED takes a whole number of at most 15 digits, got "${fromEnv}"`);
+    return fromEnv;
+  }
+  return randomSeed();
 }
 
 /** A fresh base seed (real entropy on purpose: it is printed, so the run can be replayed). */
@@ -51,6 +68,10 @@ export function seedPlus(base: string, i: number): string {
   return text.length > 15 ? (next % 1_000_000_000_000_000n).toString() : text;
 }
 
+/** Started workers left by listTests, for runJobs to use before starting new ones. */
+const spareWorkers: TestWorker[] = [];
+const spareWorkersMax = Math.max(1, availableParallelism());
+
 /**
  * The tests of the parts, in file order. Each file is listed by a fresh worker: a worker's
  * registry keeps every file it has loaded, so sharing one would mix the lists.
@@ -62,11 +83,16 @@ export async function listTests(map: PartMap, parts: string[]): Promise<PlannedT
   const lists = await Promise.all(
     files.map(({ part, file }) => limit(async () => {
       const worker = new TestWorker();
+      let keep = false;
       try {
         const names = await worker.list(pathToFileURL(file).href);
+        // A worker that has started is worth keeping for the runs that usually follow (a
+        // worker's start-up costs seconds on a busy machine); runJobs takes it from here.
+        keep = spareWorkers.length < spareWorkersMax;
+        if (keep) spareWorkers.push(worker);
         return names.map((name) => ({ part, file, name }));
       } finally {
-        await worker.close();
+        if (!keep) await worker.close();
       }
     })),
   );
@@ -85,6 +111,32 @@ export interface RunJobsOptions {
   inOrder?: boolean;
   /** Asked as each job is about to start: a reason not to run it, or undefined to run it. */
   skip?(job: RunJob, index: number): string | undefined;
+  /**
+   * Once a test of a part got stuck in a loop (the watchdog stopped it, or time stood still),
+   * the jobs of that part not yet started fail at once with the same finding instead of each
+   * waiting out the watchdog. Default true (`--no-bail` turns it off).
+   */
+  bail?: boolean;
+}
+
+/** A stuck-loop finding of a part, which later tests of the part fail with at once. */
+interface StuckPart {
+  test: string;
+  report: FailureReport;
+}
+
+
+function bailedOutcome(job: RunJob, stuck: StuckPart): RunOutcome {
+  const first = stuck.report.message.split('\n')[0] ?? '';
+  const report: FailureReport = {
+    ...stuck.report,
+    test: job.test.name,
+    seed: job.baseSeed,
+    mode: job.mode,
+    replay: replayCommand(job.test.name, job.baseSeed, job.mode),
+    message: `not run: an earlier test of part ${job.test.part} was ${first}\n(${stuck.test}; see its report). The rest of the part fails at once with this finding; --no-bail runs every test anyway.`,
+  };
+  return { name: job.test.name, ok: false, baseSeed: job.baseSeed, mode: job.mode, report, output: [], traceHash: '', elapsedMs: 0, realMs: 0 };
 }
 
 /**
@@ -112,20 +164,25 @@ export async function runJobs(jobs: RunJob[], options: RunJobsOptions): Promise<
     }
   };
 
+  const stuckParts = new Map<string, StuckPart>();
   const runOne = async (job: RunJob, index: number): Promise<void> => {
     const reason = options.skip?.(job, index);
     if (reason !== undefined) {
       report(index, { job, outcome: skippedOutcome(job), skipped: reason });
       return;
     }
-    let worker = idle.pop();
-    if (worker === undefined) {
-      worker = new TestWorker();
-      all.push(worker);
+    const stuck = options.bail === false ? undefined : stuckParts.get(job.test.part);
+    if (stuck !== undefined) {
+      report(index, { job, outcome: bailedOutcome(job, stuck), bailed: true });
+      return;
     }
+    let worker = idle.pop() ?? spareWorkers.pop();
+    if (worker === undefined) worker = new TestWorker();
+    if (!all.includes(worker)) all.push(worker);
     try {
       options.onStart?.(job, index);
       const outcome = await worker.run({ file: pathToFileURL(job.test.file).href, name: job.test.name, baseSeed: job.baseSeed, mode: job.mode, tracePath: job.tracePath });
+      if (isStuckLoop(outcome) && outcome.report !== undefined && !stuckParts.has(job.test.part)) stuckParts.set(job.test.part, { test: `${job.test.name}, seed ${job.baseSeed}`, report: outcome.report });
       report(index, { job, outcome });
     } finally {
       idle.push(worker);
@@ -135,7 +192,7 @@ export async function runJobs(jobs: RunJob[], options: RunJobsOptions): Promise<
   try {
     await Promise.all(jobs.map((job, index) => limit(() => runOne(job, index))));
   } finally {
-    await Promise.all(all.map((w) => w.close()));
+    await Promise.all([...all, ...spareWorkers.splice(0)].map((w) => w.close()));
   }
   return results.map((r) => r!);
 }

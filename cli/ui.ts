@@ -52,6 +52,18 @@ export function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
+/**
+ * A failure message in one line: its first line, and when that only announces what follows
+ * ("uncaught exception at virtual time 5 ms in server 2:"), the first line of what follows (the
+ * error's own text), cut to a readable length.
+ */
+export function summaryLine(text: string, max = 160): string {
+  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  let line = lines[0] ?? '';
+  if (line.endsWith(':') && lines[1] !== undefined) line = `${line} ${lines[1]}`;
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}
+
 /** The first line of a message, cut to a readable length. */
 export function firstLine(text: string, max = 100): string {
   const line = text.split('\n')[0] ?? '';

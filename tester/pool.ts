@@ -1,14 +1,26 @@
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { WatchdogError } from '../sim/index.ts';
 import { buildReport } from './report.ts';
 import type { RunOutcome } from './runner.ts';
 import type { RunRequest, WorkerMessage } from './worker.ts';
+import { inspectStuckWorker } from './worker-inspect.ts';
+import { describeLoop, loopHeadline } from './worker-findings.ts';
 
-/** Real time a test may hold its thread without a heartbeat before the watchdog ends it. */
+/** Real time a test may hold its thread without a heartbeat before the watchdog ends it (LAB_WATCHDOG_MS). */
 export function watchdogMs(): number {
   const fromEnv = Number(process.env.LAB_WATCHDOG_MS);
-  return Number.isFinite(fromEnv) && fromEnv > 0 ? fromEnv : 15_000;
+  return Number.isFinite(fromEnv) && fromEnv > 0 ? fromEnv : 2_000;
 }
+
+/**
+ * Real time a fresh worker may take to start (load TypeScript support and the test file)
+ * before its first heartbeat: start-up is not a loop, and on a loaded machine it is slow.
+ */
+const bootLimitMs = 60_000;
+
+/** The project root, for paths in findings. */
+const projectRoot = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
 
 /** What to run: a test file (a file:// URL) and the full name of one test in it. */
 export type RunSpec = Omit<RunRequest, 'type'>;
@@ -64,39 +76,46 @@ export class TestWorker {
     return new Promise<RunOutcome>((resolve) => {
       let lastVirtualMs = 0;
       let lastServer: string | undefined;
-      let timer: NodeJS.Timeout;
+      let timer: NodeJS.Timeout | undefined;
+      let beats = 0;
+      let finished = false;
       const finish = (outcome: RunOutcome): void => {
+        if (finished) return;
+        finished = true;
         clearTimeout(timer);
         w.off('message', onMessage);
         w.off('error', onError);
         w.off('exit', onExit);
         resolve(outcome);
       };
-      const failWith = (error: Error): void => {
+      const failWith = (error: Error, extra: Partial<RunOutcome> = {}): void => {
         const report = buildReport(request.name, request.baseSeed, request.mode, error, lastVirtualMs);
-        finish({ name: request.name, ok: false, baseSeed: request.baseSeed, mode: request.mode, report, output: [], traceHash: '', elapsedMs: lastVirtualMs, realMs: 0 });
+        finish({ name: request.name, ok: false, baseSeed: request.baseSeed, mode: request.mode, report, output: [], traceHash: '', elapsedMs: lastVirtualMs, realMs: 0, ...extra });
       };
-      const arm = (): void => {
+      const onSilence = async (): Promise<void> => {
+        const beatsBefore = beats;
+        const finding = await inspectStuckWorker(w, { root: projectRoot });
+        if (finished) return;
+        // A heartbeat during the inspection: the thread was slow (a loaded machine), not stuck.
+        if (beats !== beatsBefore) return arm(limitMs);
+        this.worker = undefined;
+        void w.terminate();
+        lastVirtualMs = Math.max(lastVirtualMs, cell[0]!);
+        if (cell[1]! >= 0) lastServer = String(cell[1]);
+        const context = { limitMs, virtualMs: lastVirtualMs, server: lastServer };
+        const message = finding === undefined ? loopHeadline(undefined, context) : `${loopHeadline(finding, context)}\n${describeLoop(finding)}`;
+        failWith(new WatchdogError(message), finding === undefined ? {} : { loop: finding });
+      };
+      const arm = (ms: number): void => {
         clearTimeout(timer);
-        timer = setTimeout(() => {
-          this.worker = undefined;
-          void w.terminate();
-          lastVirtualMs = Math.max(lastVirtualMs, cell[0]!);
-          if (cell[1]! >= 0) lastServer = String(cell[1]);
-          const where = lastServer === undefined ? '' : `, last in server ${lastServer}`;
-          failWith(
-            new WatchdogError(
-              `watchdog: the test held its thread for ${limitMs / 1000} s of real time without yielding (last seen at ${(lastVirtualMs / 1000).toFixed(3)} s of simulated time${where}). ` +
-                `A synchronous loop in the code under test (a while/for loop that never awaits) is the usual cause: wait with "await sleep(ms)" inside loops.`,
-            ),
-          );
-        }, limitMs);
+        timer = setTimeout(() => void onSilence(), ms);
       };
       const onMessage = (message: WorkerMessage): void => {
         if (message.type === 'alive') {
+          beats++;
           lastVirtualMs = message.virtualMs;
           lastServer = message.server;
-          arm();
+          arm(limitMs);
         } else {
           finish(message.outcome);
         }
@@ -112,7 +131,7 @@ export class TestWorker {
       w.on('message', onMessage);
       w.on('error', onError);
       w.on('exit', onExit);
-      arm();
+      arm(bootLimitMs);
       w.postMessage({ type: 'run', ...request } satisfies RunRequest);
     });
   }

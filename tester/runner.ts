@@ -1,7 +1,12 @@
-import { lastRunInfo, now, runSimulation, seedFor, type TimeMode } from '../sim/index.ts';
+import { fileURLToPath } from 'node:url';
+import { LivelockError, lastRunInfo, now, runSimulation, seedFor, type TimeMode } from '../sim/index.ts';
 import { setActiveRecorder, TraceRecorder, writeTraceFiles } from '../trace/index.ts';
 import { buildReport, type FailureReport } from './report.ts';
 import { collectOutput, stopCollecting } from './output.ts';
+import type { LoopFinding } from './worker-inspect.ts';
+import { SameInstantWatch } from './worker-probe.ts';
+import { loopPhrase } from './worker-findings.ts';
+import { formatLocation, isHarnessPath, pathOfStackFrame, stackFrameLocation } from './worker-frames.ts';
 
 /** The numbers of a Passed line. */
 export interface PassedStats {
@@ -30,6 +35,8 @@ export interface RunOutcome {
   realMs: number;
   /** The trace files written, when the run was traced. */
   trace?: { json: string; html: string };
+  /** What the watchdog found when it stopped the test's thread. */
+  loop?: LoopFinding;
 }
 
 /** Per-test time limit, as in 6.5840: 120 s (the tester checks it in end() and cleanup()). */
@@ -57,8 +64,13 @@ export async function runOne(name: string, body: SimTestBody, baseSeed: string, 
     setActiveRecorder(recorder);
   }
   let outcome: RunOutcome;
+  const sameInstant = new SameInstantWatch();
+  const watched = (): Promise<PassedStats | undefined> => {
+    sameInstant.attach((frame) => isHarnessPath(pathOfStackFrame(frame)));
+    return body();
+  };
   try {
-    const result = await runSimulation(body, {
+    const result = await runSimulation(watched, {
       seed: seedFor(baseSeed, name),
       mode,
       // The tester checks the 120 s limit in end(), as 6.5840 did; this hard stop past it
@@ -69,10 +81,11 @@ export async function runOne(name: string, body: SimTestBody, baseSeed: string, 
     outcome = { name, ok: true, baseSeed, mode, stats: result.value, output, traceHash: result.traceHash, elapsedMs: result.elapsedMs, realMs: result.realMs };
   } catch (thrown) {
     const last = lastRunInfo();
-    const report = buildReport(name, baseSeed, mode, thrown, last.elapsedMs);
-    recorder?.failure(report.check, report.message);
+    const report = buildReport(name, baseSeed, mode, withSameInstantSite(thrown, sameInstant), last.elapsedMs);
+    recorder?.failure(report.check, report.message, last.elapsedMs);
     outcome = { name, ok: false, baseSeed, mode, report, output, traceHash: last.traceHash, elapsedMs: last.elapsedMs, realMs: performance.now() - startReal };
   } finally {
+    sameInstant.detach();
     stopCollecting();
     if (recorder !== undefined) {
       recorder.detach();
@@ -84,4 +97,30 @@ export async function runOne(name: string, body: SimTestBody, baseSeed: string, 
     if (outcome.report !== undefined) outcome.report.trace = outcome.trace.html;
   }
   return outcome;
+}
+
+/**
+ * A livelock of zero-delay timers at one instant, with the place that re-arms them: the
+ * simulator sees only timers; the watch sampled the stacks that set them.
+ */
+function withSameInstantSite(thrown: unknown, watch: SameInstantWatch): unknown {
+  const site = watch.hottest();
+  if (!(thrown instanceof LivelockError) || site === undefined || !thrown.message.includes('without time moving on')) return thrown;
+  const events = /more than (\d+) events fired at virtual time (\d+(?:\.\d+)?) ms/.exec(thrown.message);
+  const location = stackFrameLocation(site.frame, fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, ''));
+  const what = events === null ? 'simulated time stopped moving' : `${events[1]} events fired at ${events[2]} ms of simulated time without time moving on`;
+  return new LivelockError(
+    [
+      `stuck in ${loopPhrase('timer re-armed at the same instant')} at ${location === undefined ? site.frame : formatLocation(location)}: ${what}`,
+      'Each callback schedules the next one with no delay (setTimeout(f, 0), setImmediate, or await sleep(0) in a loop), so',
+      'simulated time never moves. Give it a delay (await sleep(10)) or wait for an event instead.',
+    ].join('\n'),
+  );
+}
+
+/** True for the failures that mean "a loop holds the thread", which every later test of the part would hit again. */
+export function isStuckLoop(outcome: RunOutcome): boolean {
+  const r = outcome.report;
+  if (r === undefined) return false;
+  return r.check === 'WatchdogError' || (r.check === 'LivelockError' && r.message.startsWith('stuck in'));
 }

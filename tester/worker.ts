@@ -4,6 +4,7 @@ import type { RunOutcome } from './runner.ts';
 import { importTestFile, type RegisteredTest } from './registry.ts';
 import { buildReport } from './report.ts';
 import { listRequestName } from './pool.ts';
+import { installLoopProbe } from './worker-probe.ts';
 
 /**
  * A worker thread that runs simulated tests one at a time, so that a synchronous loop in
@@ -30,6 +31,10 @@ if (port === null) throw new Error('tester/worker.ts must run in a worker thread
 const progressCell = new Float64Array((workerData as { progress: SharedArrayBuffer }).progress);
 
 const realSetInterval = globalThis.setInterval;
+/** Real time between heartbeats; the watchdog's limit (2 s by default) is many of them. */
+const heartbeatMs = 100;
+
+installLoopProbe();
 const realClearInterval = globalThis.clearInterval;
 
 port.on('message', (request: RunRequest) => {
@@ -37,11 +42,16 @@ port.on('message', (request: RunRequest) => {
 });
 
 async function handle(request: RunRequest): Promise<void> {
-  // Heartbeats come from a real interval: they stop when a synchronous loop holds the thread.
-  const heartbeat = realSetInterval(() => {
+  // Heartbeats come from a real interval: they stop when a loop holds the thread (a synchronous
+  // loop, or a microtask spin: timers run only once the microtask queue is empty). The first
+  // one goes at once, so the parent's watchdog starts from the end of the worker's start-up.
+  const beat = (): void => {
     const runtime = currentRuntime();
     port!.postMessage({ type: 'alive', virtualMs: runtime.nowMs(), server: runtime.currentServer } satisfies WorkerMessage);
-  }, 250);
+  };
+  // Before the run starts, the current runtime is the real-time fallback: its clock is not the test's.
+  port!.postMessage({ type: 'alive', virtualMs: 0, server: undefined } satisfies WorkerMessage);
+  const heartbeat = realSetInterval(beat, heartbeatMs);
   let outcome: RunOutcome;
   try {
     if (request.name === listRequestName) {

@@ -2,7 +2,8 @@
  * Reading and writing trace files. A trace is stored as JSON (`run.trace.json`) and shown as
  * a page (`run.trace.html`) that embeds the same JSON, so either file can be read back.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { traceFormat, traceVersion, type Trace } from './types.ts';
 import { renderTraceHtml } from './html.ts';
 import type { TraceRecorder } from './recorder.ts';
@@ -72,6 +73,7 @@ export function siblingPaths(path: string): { json: string; html: string } {
 export function writeTraceFiles(source: Trace | TraceRecorder, path: string): { json: string; html: string } {
   const trace = 'toJSON' in source ? source.toJSON() : source;
   const paths = siblingPaths(path);
+  mkdirSync(dirname(paths.json), { recursive: true });
   writeFileSync(paths.json, JSON.stringify(trace), 'utf8');
   writeFileSync(paths.html, renderTraceHtml(trace), 'utf8');
   return paths;

@@ -11,7 +11,7 @@ export const logsUsage = [
   '  FILE       a trace written by `lab replay TEST --seed S --trace FILE` (.json or its .html page)',
   '  --servers  only these servers\' columns (comma-separated numbers)',
   `  --topics   only these topics: ${topics.join(', ')}`,
-  '  --no-color plain text (also when NO_COLOR is set)',
+  '  --no-color plain text (also when NO_COLOR is set, or when the output is not a terminal; --color forces colours)',
   '  --width    line width in characters (default: the terminal\'s, or 120)',
   '  --from/--to  only events in this window of virtual time (ms)',
 ];
@@ -32,14 +32,14 @@ interface Parsed {
  * Runs `lab logs` with `argv` (the words after "logs"); writes lines to `out` and problems to
  * `err` (default `out`). Returns the exit code: 0 done, 1 unreadable trace, 2 bad usage.
  */
-export function runLogsCommand(argv: string[], out: (line: string) => void, err: (line: string) => void = out): number {
+export function runLogsCommand(argv: string[], out: (line: string) => void, err: (line: string) => void = out, outIsTerminal = process.stdout.isTTY === true): number {
   if (argv.includes('--help') || argv.includes('-h')) {
     for (const line of logsUsage) out(line);
     return 0;
   }
   let parsed: Parsed;
   try {
-    parsed = parseArgs(argv);
+    parsed = parseArgs(argv, outIsTerminal);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
     err(`lab logs: ${e.message}`);
@@ -71,9 +71,10 @@ export function runLogsCommand(argv: string[], out: (line: string) => void, err:
   }
 }
 
-function parseArgs(argv: string[]): Parsed {
+function parseArgs(argv: string[], outIsTerminal: boolean): Parsed {
   let file: string | undefined;
-  const parsed: Omit<Parsed, 'file'> = { color: process.env.NO_COLOR === undefined || process.env.NO_COLOR === '' };
+  // Colours only on a terminal: a pipe or a file gets plain text (--color forces them).
+  const parsed: Omit<Parsed, 'file'> = { color: outIsTerminal && (process.env.NO_COLOR === undefined || process.env.NO_COLOR === '') };
   for (let i = 0; i < argv.length; i++) {
     const word = argv[i]!;
     const eq = word.indexOf('=');

@@ -173,9 +173,12 @@ export class TraceRecorder {
     this.push({ t: this.time(), k: 'state', s: server, term, role });
   }
 
-  /** The check that failed the test, at the moment it was detected. */
-  failure(check: string, message: string): void {
-    this.push({ t: this.time(), k: 'failure', check, message: cut(message, messageCharsMax) });
+  /**
+   * The check that failed the test, at the moment it was detected. A failure is often recorded
+   * after the run has ended (its clock is gone by then): `atMs` gives the run's time it failed at.
+   */
+  failure(check: string, message: string, atMs?: number): void {
+    this.push({ t: atMs === undefined ? this.time() : roundMs(atMs), k: 'failure', check, message: cut(message, messageCharsMax) });
   }
 
   /** Sets facts about the run (merged with earlier ones): test name, seed, mode, servers. */

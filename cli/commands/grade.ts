@@ -1,13 +1,13 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createColors } from 'picocolors';
-import { relative } from 'node:path';
+import { dirname, relative, resolve } from 'node:path';
 import { intFlag, stringFlag, type CommandSpec, type Parsed } from '../args.ts';
 import { BufferOut, type CliContext, type Colors } from '../context.ts';
 import { exitCode, UsageError } from '../errors.ts';
 import { gradeJson, gradescopeJson, labBudgetSpent, loadGradingTable, matchTable, scoreRuns, type GradeResult } from '../grading.ts';
 import { outcomeLines } from '../outcome.ts';
 import { expandParts, labOf } from '../parts.ts';
-import { checkSeed, listTests, randomSeed, runJobs, type RunJob } from '../run.ts';
+import { baseSeedOf, listTests, runJobs, type RunJob } from '../run.ts';
 import { plural, StatusLine, table } from '../ui.ts';
 
 const formats = ['text', 'json', 'gradescope'] as const;
@@ -30,9 +30,10 @@ export const gradeSpec: CommandSpec = {
     { name: 'format', type: 'string', value: 'F', help: 'text (default), json, or gradescope (results.json)' },
     { name: 'out', type: 'string', value: 'FILE', help: 'write the result to FILE instead of standard output' },
     { name: 'real', type: 'boolean', help: 'run on real time; the limits are then real seconds' },
-    { name: 'seed', type: 'string', value: 'S', help: 'base seed (default: a fresh one, printed)' },
+    { name: 'seed', type: 'string', value: 'S', help: 'base seed (default: LAB_SEED, else a fresh one, printed)' },
     { name: 'parallel', short: 'p', type: 'string', value: 'P', help: 'run P tests at once (default 1)' },
     { name: 'check', type: 'boolean', help: 'check the grading table against the test files, run nothing' },
+    { name: 'no-bail', type: 'boolean', help: 'once a test of a part is stuck in a loop, run the rest of the part anyway (default: they fail at once with its finding)' },
   ],
   examples: ['lab grade', 'lab grade lab2', 'lab grade 2A --format gradescope --out /autograder/results/results.json', 'lab grade --format json -p 2 > grade.json', 'lab grade --check'],
   positionals: { min: 0, max: 64, what: 'parts (default: all)' },
@@ -43,7 +44,7 @@ export async function gradeCommand(parsed: Parsed, ctx: CliContext): Promise<num
   if (!formats.includes(format)) throw new UsageError(`--format takes ${formats.join(', ')}; got "${format}"`);
   const outFile = stringFlag(parsed, 'out');
   const seedFlag = stringFlag(parsed, 'seed');
-  const baseSeed = seedFlag === undefined ? randomSeed() : checkSeed(seedFlag);
+  const baseSeed = baseSeedOf(seedFlag);
   const mode = parsed.values.real === true ? 'real' : 'virtual';
   const parallel = intFlag(parsed, 'parallel', 1, 1, 64);
   const tableFile = relative(process.cwd(), ctx.gradingFile) || ctx.gradingFile;
@@ -72,6 +73,7 @@ export async function gradeCommand(parsed: Parsed, ctx: CliContext): Promise<num
   let done = 0;
   const results = await runJobs(jobs, {
     parallel,
+    bail: parsed.values['no-bail'] !== true,
     inOrder: true,
     skip: (job) => labBudgetSpent(gradingTable, lab(job.test.part), labUsedMs.get(lab(job.test.part)) ?? 0),
     onStart: (job) => status.set(`[${done}/${jobs.length}] ${job.test.name}`),
@@ -97,6 +99,7 @@ export async function gradeCommand(parsed: Parsed, ctx: CliContext): Promise<num
   const text =
     format === 'text' ? gradeText(grade, colors) : `${JSON.stringify(format === 'json' ? gradeJson(grade) : gradescopeJson(grade), null, 2)}\n`;
   if (outFile !== undefined) {
+    mkdirSync(dirname(resolve(outFile)), { recursive: true });
     writeFileSync(outFile, text);
     say.write(`score ${grade.score}/${grade.maxScore}; ${format} result written to ${outFile}\n`);
   } else {

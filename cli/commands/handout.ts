@@ -23,7 +23,7 @@ export const handoutSpec: CommandSpec = {
   positionals: { min: 1, max: 1, what: 'the folder to write the handout into' },
 };
 
-interface PlannedFile {
+export interface PlannedFile {
   path: string;
   /** New content for transformed .ts files; undefined to copy as is. */
   text?: string;
@@ -34,42 +34,8 @@ export async function handoutCommand(parsed: Parsed, ctx: CliContext): Promise<n
   if (existsSync(dir) && (!statSync(dir).isDirectory() || readdirSync(dir).length > 0)) {
     throw new UsageError(`${parsed.positionals[0]} exists and is not an empty folder; give a new or empty folder for the handout`);
   }
-  const excluded = parseExcludes(readFileSync(ctx.handoutExcludeFile, 'utf8'));
-  const readme = readFileSync(ctx.handoutReadmeFile, 'utf8');
-  const tracked = trackedFiles(ctx.root);
-  const dirInRepo = relative(ctx.root, dir);
-
-  const keep: PlannedFile[] = [];
-  const left: string[] = [];
-  const errors: string[] = [];
-  let solutions = 0;
-  let stubs = 0;
-  let changedFiles = 0;
-  for (const path of tracked) {
-    if (!dirInRepo.startsWith('..') && dirInRepo !== '' && path.startsWith(`${dirInRepo}/`)) continue;
-    const abs = resolve(ctx.root, path);
-    if (!existsSync(abs) && !isSymlink(abs)) continue; // tracked but deleted in the work tree
-    if (excluded(path)) {
-      left.push(path);
-      continue;
-    }
-    if (path === 'README.md') continue; // replaced by the student README below
-    if (path.endsWith('.ts') && !isSymlink(abs)) {
-      try {
-        const result = transformSource(readFileSync(abs, 'utf8'), path);
-        if (result.solutions + result.stubs > 0) changedFiles++;
-        solutions += result.solutions;
-        stubs += result.stubs;
-        keep.push({ path, text: result.text });
-      } catch (e) {
-        if (!(e instanceof MarkerError)) throw e;
-        errors.push(e.message);
-      }
-      continue;
-    }
-    keep.push({ path });
-  }
-  if (errors.length > 0) throw new UsageError(`solution/stub markers are wrong, so no handout was written:\n${errors.map((e) => `  ${e}`).join('\n')}`);
+  const plan = planHandout(ctx, dir);
+  const { keep, left, solutions, stubs, changedFiles, readme } = plan;
 
   mkdirSync(dir, { recursive: true });
   for (const file of keep) {
@@ -96,6 +62,70 @@ export async function handoutCommand(parsed: Parsed, ctx: CliContext): Promise<n
     ].join('\n'),
   );
   return exitCode.ok;
+}
+
+/** What a handout holds: the files (transformed .ts text, or copied as they are) and counts. */
+export interface HandoutPlan {
+  keep: PlannedFile[];
+  /** Staff-only paths left out. */
+  left: string[];
+  solutions: number;
+  stubs: number;
+  changedFiles: number;
+  /** The files that had solution or stub blocks: the ones students write (and submit). */
+  studentFiles: string[];
+  /** The student README's text. */
+  readme: string;
+}
+
+/**
+ * Plans the student repository: the files git tracks minus the staff-only ones, every .ts
+ * file with its solution blocks removed and its stubs opened. Bad markers are a UsageError
+ * naming each file and line. `dir`, if inside the repository, is left out.
+ */
+export function planHandout(ctx: CliContext, dir?: string): HandoutPlan {
+  const excluded = parseExcludes(readFileSync(ctx.handoutExcludeFile, 'utf8'));
+  const readme = readFileSync(ctx.handoutReadmeFile, 'utf8');
+  const tracked = trackedFiles(ctx.root);
+  const dirInRepo = dir === undefined ? '..' : relative(ctx.root, dir);
+
+  const keep: PlannedFile[] = [];
+  const left: string[] = [];
+  const errors: string[] = [];
+  let solutions = 0;
+  let stubs = 0;
+  let changedFiles = 0;
+  const studentFiles: string[] = [];
+  for (const path of tracked) {
+    if (!dirInRepo.startsWith('..') && dirInRepo !== '' && path.startsWith(`${dirInRepo}/`)) continue;
+    const abs = resolve(ctx.root, path);
+    if (!existsSync(abs) && !isSymlink(abs)) continue; // tracked but deleted in the work tree
+    if (excluded(path)) {
+      left.push(path);
+      continue;
+    }
+    if (path === 'README.md') continue; // replaced by the student README below
+    if (path.endsWith('.ts') && !isSymlink(abs)) {
+      try {
+        const result = transformSource(readFileSync(abs, 'utf8'), path);
+        if (result.solutions + result.stubs > 0) {
+          changedFiles++;
+          studentFiles.push(path);
+        }
+        solutions += result.solutions;
+        stubs += result.stubs;
+        keep.push({ path, text: result.text });
+      } catch (e) {
+        if (!(e instanceof MarkerError)) throw e;
+        errors.push(e.message);
+      }
+      continue;
+    }
+    keep.push({ path });
+  }
+  if (errors.length > 0) throw new UsageError(`solution/stub markers are wrong, so no handout was written:\n${errors.map((e) => `  ${e}`).join('\n')}`);
+
+  return { keep, left, solutions, stubs, changedFiles, studentFiles, readme };
 }
 
 /** The files git tracks, relative to the root. */

@@ -6,13 +6,16 @@ import { intFlag, stringFlag, type CommandSpec, type Parsed } from '../args.ts';
 import type { CliContext } from '../context.ts';
 import { exitCode, UsageError } from '../errors.ts';
 import { expandParts, existingParts, isPartName } from '../parts.ts';
-import { checkSeed, listTests, matchTests, randomSeed, runJobs, seedPlus, type JobResult, type PlannedTest, type RunJob } from '../run.ts';
-import { firstLine, plural, meanSd, meanSdSeconds, Progress, StatusLine, table } from '../ui.ts';
+import { baseSeedOf, listTests, matchTests, runJobs, seedPlus, type JobResult, type PlannedTest, type RunJob } from '../run.ts';
+import { etaSeconds } from '../eta.ts';
+import { parseShard, shardRange } from '../shard.ts';
+import { mergeCommand } from './stress-merge.ts';
+import { summaryLine, plural, meanSd, meanSdSeconds, Progress, StatusLine, table } from '../ui.ts';
 
 export const stressSpec: CommandSpec = {
   name: 'stress',
   summary: 'run tests many times with different seeds to find rare failures',
-  usage: 'lab stress PATTERN [-n N] [-p P] [--seed S] [--real] [--out DIR] [--json]',
+  usage: 'lab stress PATTERN [-n N] [-p P] [--seed S] [--real] [--out DIR] [--json] [--shard I/N]   |   lab stress merge FILE...',
   description: [
     'Runs every test that PATTERN selects N times, run i with base seed S+i, P runs at a time (each',
     'in its own worker thread). PATTERN is a part (2C, lab2, all), a part of test names',
@@ -20,17 +23,28 @@ export const stressSpec: CommandSpec = {
     'rate, and mean ± sd of the run\'s time (simulated) and of real time; and for each failing run',
     'its seed and the exact command that replays it. The output and failure report of each',
     'failing run are kept in a folder (default .lab/stress-<time>/). Exit code 1 if any run failed.',
+    '',
+    'Across machines: --shard I/N runs only the I-th of N disjoint slices of the seeds (needs --seed or',
+    'LAB_SEED, the same on every shard); --json > shard-I.json keeps each result, and',
+    'lab stress merge shard-*.json prints the combined table and every failing seed\'s replay command.',
   ],
   options: [
     { name: 'runs', short: 'n', type: 'string', value: 'N', help: 'runs of each selected test (default 10)' },
     { name: 'parallel', short: 'p', type: 'string', value: 'P', help: `runs at once (default: the number of CPUs, ${availableParallelism()} here)` },
-    { name: 'seed', type: 'string', value: 'S', help: 'first base seed (default: a fresh one, printed)' },
+    { name: 'seed', type: 'string', value: 'S', help: 'first base seed (default: LAB_SEED, else a fresh one, printed)' },
     { name: 'real', type: 'boolean', help: 'run on real time (LAB_TIME=real)' },
     { name: 'out', type: 'string', value: 'DIR', help: 'where to keep failing runs (default .lab/stress-<time>/)' },
-    { name: 'json', type: 'boolean', help: 'print the result as JSON (with every run\'s seed and trace hash)' },
+    { name: 'json', type: 'boolean', help: 'print the result as JSON (with every run\'s seed and trace hash); lab stress merge reads it' },
+    { name: 'shard', type: 'string', value: 'I/N', help: 'run only the I-th of N disjoint slices of the seeds (with --seed), for N machines' },
   ],
-  examples: ['lab stress 2C -n 200 -p 4', 'lab stress "Figure 8 (unreliable)" -n 500 --seed 1000', 'lab stress "/persist|churn/" -n 50'],
-  positionals: { min: 1, max: 1, what: 'one PATTERN (a part, a part of test names, or /regex/)' },
+  examples: [
+    'lab stress 2C -n 20 -p 2',
+    'lab stress "Figure 8 (unreliable)" -n 500 --seed 1000',
+    'lab stress "/persist|churn/" -n 50',
+    'lab stress 2A -n 40 --seed 7 --shard 1/2 --json > shard-1.json',
+    'lab stress merge shard-1.json shard-2.json',
+  ],
+  positionals: { min: 1, max: 10_000, what: 'one PATTERN (a part, a part of test names, or /regex/), or merge and the result files' },
 };
 
 interface TestSummary {
@@ -44,12 +58,19 @@ interface TestSummary {
 }
 
 export async function stressCommand(parsed: Parsed, ctx: CliContext): Promise<number> {
+  if (parsed.positionals[0] === 'merge') return mergeCommand(parsed.positionals.slice(1), ctx);
+  if (parsed.positionals.length > 1) throw new UsageError(`stress takes one PATTERN (quote it if it has spaces), got: ${parsed.positionals.join(' ')}; or lab stress merge FILE...`);
   const c = ctx.colors;
   const pattern = parsed.positionals[0]!;
+  const shardFlag = stringFlag(parsed, 'shard');
+  const shard = shardFlag === undefined ? undefined : parseShard(shardFlag);
+  if (shard !== undefined && stringFlag(parsed, 'seed') === undefined && (process.env.LAB_SEED ?? '') === '') {
+    throw new UsageError('--shard needs --seed S (or LAB_SEED): every shard must slice the same seeds, so the base seed cannot be drawn at random');
+  }
   const runs = intFlag(parsed, 'runs', 10, 1, 1_000_000);
   const parallel = intFlag(parsed, 'parallel', availableParallelism(), 1, 256);
   const seedFlag = stringFlag(parsed, 'seed');
-  const baseSeed = seedFlag === undefined ? randomSeed() : checkSeed(seedFlag);
+  const baseSeed = baseSeedOf(seedFlag);
   const mode = parsed.values.real === true ? 'real' : 'virtual';
   const json = parsed.values.json === true;
   const say = json ? ctx.stderr : ctx.stdout;
@@ -58,9 +79,12 @@ export async function stressCommand(parsed: Parsed, ctx: CliContext): Promise<nu
   status.set('listing tests');
   const tests = await selectTests(ctx, pattern).finally(() => status.stop());
   const jobs: RunJob[] = [];
+  const range = shardRange(runs, shard);
   // Run-major order: after k rounds every test has k runs, so an interrupted batch stays fair.
-  for (let i = 0; i < runs; i++) for (const test of tests) jobs.push({ test, baseSeed: seedPlus(baseSeed, i), mode });
-  say.write(`lab stress ${pattern}: ${plural(tests.length, 'test')} × ${plural(runs, 'run')} = ${jobs.length}, seeds ${baseSeed}..${seedPlus(baseSeed, runs - 1)}, ${mode} time, ${parallel} at a time\n`);
+  for (let i = range.from; i < range.to; i++) for (const test of tests) jobs.push({ test, baseSeed: seedPlus(baseSeed, i), mode });
+  const seeds = range.to > range.from ? `seeds ${seedPlus(baseSeed, range.from)}..${seedPlus(baseSeed, range.to - 1)}` : 'no seeds';
+  const shardText = shard === undefined ? '' : `, shard ${shard.index}/${shard.count} of ${plural(runs, 'run')} from seed ${baseSeed}`;
+  say.write(`lab stress ${pattern}: ${plural(tests.length, 'test')} × ${plural(range.to - range.from, 'run')} = ${jobs.length}, ${seeds}${shardText}, ${mode} time, ${parallel} at a time\n`);
 
   // Ctrl-C stops starting new runs; the runs already going finish and the summary is printed.
   const interrupt = new AbortController();
@@ -76,20 +100,27 @@ export async function stressCommand(parsed: Parsed, ctx: CliContext): Promise<nu
   let done = 0;
   let failed = 0;
   let results: JobResult[];
+  const doneMs = new Map<string, number[]>();
+  const totalRuns = new Map(tests.map((t) => [t.name, range.to - range.from]));
   try {
     results = await runJobs(jobs, {
       parallel,
+      // Every seed runs: a loop that sticks on one seed may be the rare failure being hunted.
+      bail: false,
       skip: () => (interrupt.signal.aborted ? 'interrupted' : undefined),
       onDone: (result) => {
         if (result.skipped !== undefined) return;
         done++;
+        const mine = doneMs.get(result.job.test.name) ?? [];
+        mine.push(result.outcome.realMs);
+        doneMs.set(result.job.test.name, mine);
         if (!result.outcome.ok) {
           failed++;
           status.print(say, c.red(`FAIL ${result.job.test.name} --seed ${result.job.baseSeed}`));
         }
         const elapsedS = (ctx.clockMs() - startMs) / 1000;
-        // An estimate from the first few runs, which also paid for starting the workers, misleads.
-        const eta = done < 2 * parallel || done === jobs.length ? '' : `, ~${((elapsedS / done) * (jobs.length - done)).toFixed(0)} s left`;
+        const left = done === jobs.length ? undefined : etaSeconds({ doneMs, totalRuns, parallel });
+        const eta = left === undefined ? '' : `, ~${left.toFixed(0)} s left`;
         progress.update(done, `stress: ${done}/${jobs.length} runs, ${failed} failed, ${elapsedS.toFixed(0)} s elapsed${eta}`);
       },
     });
@@ -113,11 +144,13 @@ export async function stressCommand(parsed: Parsed, ctx: CliContext): Promise<nu
           pattern,
           baseSeed,
           runsPerTest: runs,
+          shard: shard ?? null,
+          runRange: range,
           mode,
           interrupted: interrupt.signal.aborted,
           tests: summaries,
-          failures: failures.map((r) => ({ name: r.outcome.name, baseSeed: r.job.baseSeed, check: r.outcome.report?.check, message: r.outcome.report?.message, replay: r.outcome.report?.replay })),
-          runs: ran.map((r) => ({ name: r.outcome.name, baseSeed: r.job.baseSeed, ok: r.outcome.ok, traceHash: r.outcome.traceHash, elapsedMs: r.outcome.elapsedMs, realMs: Math.round(r.outcome.realMs) })),
+          failures: failures.map((r) => ({ name: r.outcome.name, part: r.job.test.part, baseSeed: r.job.baseSeed, check: r.outcome.report?.check, message: r.outcome.report?.message, replay: r.outcome.report?.replay })),
+          runs: ran.map((r) => ({ name: r.outcome.name, part: r.job.test.part, baseSeed: r.job.baseSeed, ok: r.outcome.ok, traceHash: r.outcome.traceHash, elapsedMs: r.outcome.elapsedMs, realMs: Math.round(r.outcome.realMs) })),
           keptDir: keptDir ?? null,
         },
         null,
@@ -142,7 +175,7 @@ export async function stressCommand(parsed: Parsed, ctx: CliContext): Promise<nu
     if (failures.length > 0) {
       ctx.stdout.write(`\n${c.red(`${failures.length} failing run(s):`)}\n`);
       for (const r of failures) {
-        const why = r.outcome.report === undefined ? '' : `  ${r.outcome.report.check}: ${firstLine(r.outcome.report.message, 80)}`;
+        const why = r.outcome.report === undefined ? '' : `  ${r.outcome.report.check}: ${summaryLine(r.outcome.report.message)}`;
         ctx.stdout.write(`  seed ${r.job.baseSeed}  ${r.outcome.name}${why}\n    ${r.outcome.report?.replay ?? ''}\n`);
       }
       ctx.stdout.write(`\noutput, reports and traces of the failing runs: ${displayPath(keptDir!)}\n`);

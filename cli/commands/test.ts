@@ -3,13 +3,13 @@ import type { CliContext } from '../context.ts';
 import { exitCode } from '../errors.ts';
 import { failureReports, outcomeJson, outcomeLines, summaryTable } from '../outcome.ts';
 import { expandParts } from '../parts.ts';
-import { checkSeed, listTests, randomSeed, runJobs, type RunJob } from '../run.ts';
+import { baseSeedOf, listTests, runJobs, type RunJob } from '../run.ts';
 import { plural, StatusLine } from '../ui.ts';
 
 export const testSpec: CommandSpec = {
   name: 'test',
   summary: 'run the graded tests of one or more parts',
-  usage: 'lab test PART... [--seed S] [--real] [-p P] [--json]',
+  usage: 'lab test PART... [--seed S] [--real] [-p P] [--json] [--no-bail]',
   description: [
     'Runs every test of the parts, in order, each in a worker thread on simulated time, and prints',
     "each test's lines as it ends (the 6.5840 'Test (2A): ...' and '... Passed' lines), then a",
@@ -19,10 +19,11 @@ export const testSpec: CommandSpec = {
     'seed and its name, so --seed with the same base reruns every test exactly.',
   ],
   options: [
-    { name: 'seed', type: 'string', value: 'S', help: 'base seed (a whole number); default: a fresh one, printed' },
+    { name: 'seed', type: 'string', value: 'S', help: 'base seed (a whole number); default: LAB_SEED, else a fresh one, printed' },
     { name: 'real', type: 'boolean', help: 'run on real time (LAB_TIME=real) instead of simulated time' },
     { name: 'parallel', short: 'p', type: 'string', value: 'P', help: 'run P tests at once (default 1); output stays in order' },
     { name: 'json', type: 'boolean', help: 'print one JSON object with every outcome instead of text' },
+    { name: 'no-bail', type: 'boolean', help: 'once a test of a part is stuck in a loop, run the rest of the part anyway (default: they fail at once with its finding)' },
   ],
   examples: ['lab test 2A', 'lab test 2B 2C --seed 42', 'lab test lab2 -p 2', 'lab test 2A --json > 2A.json'],
   positionals: { min: 1, max: 64, what: 'one or more parts' },
@@ -32,7 +33,7 @@ export async function testCommand(parsed: Parsed, ctx: CliContext): Promise<numb
   const c = ctx.colors;
   const parts = expandParts(ctx.parts, parsed.positionals);
   const seedFlag = stringFlag(parsed, 'seed');
-  const baseSeed = seedFlag === undefined ? randomSeed() : checkSeed(seedFlag);
+  const baseSeed = baseSeedOf(seedFlag);
   const mode = parsed.values.real === true ? 'real' : 'virtual';
   const parallel = intFlag(parsed, 'parallel', 1, 1, 64);
   const json = parsed.values.json === true;
@@ -50,6 +51,7 @@ export async function testCommand(parsed: Parsed, ctx: CliContext): Promise<numb
   const showRunning = (): void => status.set(`[${done}/${jobs.length}] ${[...running].join(', ')}`);
   const results = await runJobs(jobs, {
     parallel,
+    bail: parsed.values['no-bail'] !== true,
     inOrder: true,
     onStart: (job) => {
       running.add(job.test.name);

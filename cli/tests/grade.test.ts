@@ -35,7 +35,7 @@ interface GradescopeJson {
 describe('lab grade', () => {
   it('scores each test from the table, in text, and exits 1 without full marks', async () => {
     const root = tableRoot(fixturePoints);
-    const r = await lab(['grade', '--seed', '9'], { root });
+    const r = await lab(['grade', '--seed', '9', '--no-bail'], { root });
     expect(r.code).toBe(1);
     expect(r.out).toContain('lab grade: 7 tests in 2 parts, base seed 9, virtual time');
     expect(r.out).toMatch(/^F\s+fixture: passes\s+5\/5\s+ok$/m);
@@ -58,7 +58,7 @@ describe('lab grade', () => {
     ]);
 
     const file = join(root, 'results.json');
-    const gs = await lab(['grade', '--format', 'gradescope', '--out', file, '--seed', '1'], { root });
+    const gs = await lab(['grade', '--format', 'gradescope', '--out', file, '--seed', '1', '--no-bail'], { root });
     expect(gs.code).toBe(1);
     expect(gs.out).toBe('');
     expect(gs.err).toContain(`score 39/45; gradescope result written to ${file}`);
@@ -76,7 +76,7 @@ describe('lab grade', () => {
   }, 60_000);
 
   it("gives 0 to a test over the per-test limit of the run's clock, and to tests past the lab's limit", async () => {
-    const perTest = await lab(['grade', 'F', '--format', 'json', '--seed', '2'], { root: tableRoot(fixturePoints, { testSeconds: 1, labSeconds: 600 }) });
+    const perTest = await lab(['grade', 'F', '--format', 'json', '--seed', '2', '--no-bail'], { root: tableRoot(fixturePoints, { testSeconds: 1, labSeconds: 600 }) });
     const a = JSON.parse(perTest.out) as { tests: { name: string; score: number; reason: string }[] };
     expect(a.tests[0]).toMatchObject({ name: 'fixture: passes', score: 0, reason: 'took 1.5 s of simulated time, over the 1 s limit per test' });
     expect(a.tests[4]).toMatchObject({ name: 'fixture: random', score: 4, reason: '' });

@@ -14,7 +14,13 @@ import { runSimulation } from '../../sim/index.ts';
 import { TraceRecorder, renderTraceHtml, setActiveRecorder, type Trace } from '../index.ts';
 import { runScenario, type ScenarioOptions } from './scenario.ts';
 
-const chromiumPath = '/usr/bin/chromium';
+const chromiumPath = process.env.LAB_CHROMIUM ?? '/usr/bin/chromium';
+/**
+ * Without Chromium (a student's machine, a handout) these tests are skipped, so that `npm test`
+ * passes there; CI (CI=true) installs Chromium in .ci/run and requires it.
+ */
+const chromiumMissing = !existsSync(chromiumPath) && process.env.CI !== 'true';
+if (chromiumMissing) console.warn(`trace page browser tests skipped: no Chromium at ${chromiumPath} (apt-get install -y chromium, or LAB_CHROMIUM=path)`);
 const artifacts = resolve(import.meta.dirname, '../../.lab/artifacts');
 /** Interactive time to report against (the issue's target) and to fail at (generous, for loaded CI machines). */
 const interactiveTargetMs = 3000;
@@ -92,6 +98,7 @@ function near(rgb: number[], want: [number, number, number], tolerance = 40): bo
 let browser: Browser | undefined;
 
 beforeAll(async () => {
+  if (chromiumMissing) return;
   if (!existsSync(chromiumPath)) {
     throw new Error(`the browser test needs Debian's Chromium at ${chromiumPath}; install it with: apt-get install -y chromium`);
   }
@@ -120,7 +127,7 @@ async function openPage(url: string, errors: string[], onNavigate?: () => void):
   return page;
 }
 
-describe('trace page in headless Chromium', () => {
+describe.skipIf(chromiumMissing)('trace page in headless Chromium', () => {
   it('draws lanes, arrows and the failure; clicks show details; the failure link moves the view', async () => {
     const trace = await makeTrace({ servers: 5, durationMs: 8000, fail: true }, 'browser-page');
     const url = writePage(trace, 'page.html');
