@@ -15,7 +15,11 @@ export interface PartMap {
   root: string;
 }
 
-/** The repository's own parts: Lab 2 (Raft) and Lab 3 (fault-tolerant key/value service). */
+/**
+ * The repository's own parts: Lab 2 (Raft), Lab 3 (fault-tolerant key/value service) and Lab 4
+ * (sharded key/value service; its two challenges are a part of their own, graded apart as in
+ * 6.5840, where they are optional).
+ */
 export function defaultPartMap(root: string): PartMap {
   const file = (path: string): string[] => [resolve(root, path)];
   return {
@@ -27,10 +31,14 @@ export function defaultPartMap(root: string): PartMap {
       ['2X', file('raft/tests/2X.test.ts')],
       ['3A', file('kvraft/tests/3A.test.ts')],
       ['3B', file('kvraft/tests/3B.test.ts')],
+      ['4A', file('shardctrler/tests/4A.test.ts')],
+      ['4B', file('shardkv/tests/4B.test.ts')],
+      ['4B-challenge', file('shardkv/tests/4B-challenge.test.ts')],
     ]),
     groups: new Map([
       ['lab2', ['2A', '2B', '2C', '2D']],
       ['lab3', ['3A', '3B']],
+      ['lab4', ['4A', '4B', '4B-challenge']],
     ]),
     root,
   };
