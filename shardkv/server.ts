@@ -115,6 +115,9 @@ export class ShardKV {
     this.ctrlers = ctrlers;
 
     // Your initialization code here.
+
+    // Use something like this to talk to the shardctrler:
+    // this.mck = MakeClerk(this.ctrlers)  (MakeClerk of ../shardctrler/index.ts)
     // <solution>
     this.persister = persister;
     this.restore(persister.ReadSnapshot());
