@@ -3,6 +3,7 @@ import type { PersisterLike } from '../persister/index.ts';
 import { Channel, debug } from '../sim/index.ts';
 import { Make, type ApplyMsg, type Raft } from '../raft/raft.ts';
 // <solution>
+import { encode, decode } from '../persister/index.ts';
 import { now } from '../sim/index.ts';
 import { NShards } from './common.ts';
 // </solution>
@@ -44,7 +45,21 @@ const applyTimeoutMs = 500;
 /** How often a waiting handler checks that this server still leads in the same term. */
 const leadershipPollMs = 20;
 
+/**
+ * The controller snapshots once its Raft state passes this many bytes. The lab does not ask for
+ * it (StartServer has no maxraftstate), but every Query of every group's configuration poller
+ * goes through the log, and a log that only grows makes each persist costlier.
+ */
+const snapshotBytes = 16_384;
+
 const wrongLeader: Outcome = { wrongLeader: true };
+
+/** What a snapshot holds: the configurations and the duplicate table. */
+interface SnapshotState {
+  index: number;
+  configs: Config[];
+  lastSeq: Map<number, number>;
+}
 
 /**
  * The new owner of every shard for the groups of `groups`: each group gets NShards/n or one
@@ -99,8 +114,9 @@ export class ShardCtrler {
 
   configs: Config[]; // indexed by config num
   // <solution>
+  private readonly persister: PersisterLike;
   /** For each Clerk, the SeqNum of its last Join/Leave/Move applied. */
-  private readonly lastSeq = new Map<number, number>();
+  private lastSeq = new Map<number, number>();
   private lastApplied = 0;
   private readonly waiters = new Map<number, Waiter>();
   // </solution>
@@ -114,6 +130,8 @@ export class ShardCtrler {
 
     // Your code here.
     // <solution>
+    this.persister = persister;
+    this.restore(persister.ReadSnapshot());
     void this.applier();
     // </solution>
   }
@@ -220,7 +238,13 @@ export class ShardCtrler {
     for (;;) {
       const { value: msg, ok } = await this.applyCh.recv();
       if (!ok || msg === undefined) return;
-      if (this.killed() || !msg.CommandValid || msg.CommandIndex <= this.lastApplied) continue;
+      if (this.killed()) continue;
+      if (msg.SnapshotValid && msg.SnapshotIndex > this.lastApplied) {
+        this.restore(msg.Snapshot);
+        for (const [at, waiter] of [...this.waiters]) if (at <= msg.SnapshotIndex) waiter.finish(wrongLeader);
+        continue;
+      }
+      if (!msg.CommandValid || msg.CommandIndex <= this.lastApplied) continue;
       this.lastApplied = msg.CommandIndex;
       const op = typeof msg.Command === 'string' ? (JSON.parse(msg.Command) as Op) : undefined;
       const outcome = op === undefined ? wrongLeader : this.execute(op);
@@ -229,7 +253,19 @@ export class ShardCtrler {
         const same = op !== undefined && waiter.op.ClientId === op.ClientId && waiter.op.SeqNum === op.SeqNum;
         waiter.finish(same ? outcome : wrongLeader);
       }
+      if (this.persister.RaftStateSize() > snapshotBytes) {
+        const state: SnapshotState = { index: msg.CommandIndex, configs: this.configs, lastSeq: this.lastSeq };
+        this.rf.Snapshot(msg.CommandIndex, encode(state));
+      }
     }
+  }
+
+  private restore(snapshot: Uint8Array): void {
+    if (snapshot.length === 0) return;
+    const state = decode<SnapshotState>(snapshot);
+    this.configs = state.configs;
+    this.lastSeq = state.lastSeq;
+    this.lastApplied = state.index;
   }
 
   /** Applies op: a new configuration for Join/Leave/Move (once per request), a copy for Query. */
