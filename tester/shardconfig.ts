@@ -240,7 +240,7 @@ export class ShardConfig extends Harness {
   }
 
   private shardclerk(): ReturnType<typeof MakeCtrlerClerk> {
-    const ends = Array.from({ length: nctrlers }, (_, j) => this.endTo(randString(endNameLength), ctrlername(j), 'tester'));
+    const ends = Array.from({ length: nctrlers }, (_, j) => this.endTo(randString(endNameLength), ctrlername(j), 'mck'));
     return MakeCtrlerClerk(ends);
   }
 
