@@ -388,7 +388,12 @@ export class ShardConfig extends Harness {
     const shard = shardOf(key);
     if (this.everOwned(gid, shard)) return;
     // The configuration that gives it the shard may be newer than the tester has asked for.
-    await this.learnConfigs();
+    try {
+      await this.learnConfigs();
+    } catch (e) {
+      this.recordBackgroundFailure(e); // a controller that answers no Config: that is the verdict
+      return;
+    }
     if (this.everOwned(gid, shard) || this.isFinished()) return;
     const op = svcMeth === 'ShardKV.Get' ? `Get(${q(key)})` : `${String((args as { Op?: unknown }).Op ?? 'PutAppend')}(${q(key)}, ...)`;
     this.recordBackgroundFailure(
