@@ -16,26 +16,37 @@ export interface PartMap {
 }
 
 /**
- * The repository's own parts: Lab 2 (Raft) and Lab 3 (fault-tolerant key/value service). Each
- * part has its main file here, and every other `*.test.ts` file of the same folder whose name
- * starts with the part's name (`2B-backup.test.ts`, `2B.extra.test.ts`) belongs to it too: a
- * new test file needs no line here (see discoverTestFiles).
+ * The repository's own parts: Lab 2 (Raft, and 2X beyond 6.5840), Lab 3 (fault-tolerant
+ * key/value service) and Lab 4 (sharded key/value service; its challenges are a part of their
+ * own, graded apart as in 6.5840, where they are optional). Each part has its main file here,
+ * and every other `*.test.ts` file of the same folder whose name starts with the part's name
+ * (`2B-backup.test.ts`, `2B.extra.test.ts`) belongs to it too, unless it is another part's main
+ * file (`4B-challenge.test.ts`): a new test file needs no line here (see discoverTestFiles).
  */
 export function defaultPartMap(root: string): PartMap {
-  const file = (path: string): string[] => discoverTestFiles(resolve(root, path), basename(path).split('.')[0]!);
+  const mainFiles: [string, string][] = [
+    ['2A', 'raft/tests/2A.test.ts'],
+    ['2B', 'raft/tests/2B.test.ts'],
+    ['2C', 'raft/tests/2C.test.ts'],
+    ['2D', 'raft/tests/2D.test.ts'],
+    ['2X', 'raft/tests/2X.test.ts'],
+    ['3A', 'kvraft/tests/3A.test.ts'],
+    ['3B', 'kvraft/tests/3B.test.ts'],
+    ['4A', 'shardctrler/tests/4A.test.ts'],
+    ['4B', 'shardkv/tests/4B.test.ts'],
+    ['4B-challenge', 'shardkv/tests/4B-challenge.test.ts'],
+  ];
+  const mains = new Set(mainFiles.map(([, path]) => resolve(root, path)));
+  const file = (path: string): string[] => {
+    const main = resolve(root, path);
+    return discoverTestFiles(main, basename(path).split('.')[0]!).filter((f) => f === main || !mains.has(f));
+  };
   return {
-    parts: new Map([
-      ['2A', file('raft/tests/2A.test.ts')],
-      ['2B', file('raft/tests/2B.test.ts')],
-      ['2C', file('raft/tests/2C.test.ts')],
-      ['2D', file('raft/tests/2D.test.ts')],
-      ['2X', file('raft/tests/2X.test.ts')],
-      ['3A', file('kvraft/tests/3A.test.ts')],
-      ['3B', file('kvraft/tests/3B.test.ts')],
-    ]),
+    parts: new Map(mainFiles.map(([part, path]) => [part, file(path)])),
     groups: new Map([
       ['lab2', ['2A', '2B', '2C', '2D']],
       ['lab3', ['3A', '3B']],
+      ['lab4', ['4A', '4B', '4B-challenge']],
     ]),
     root,
   };

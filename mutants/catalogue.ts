@@ -12,10 +12,10 @@
  */
 
 /** The student files a mutant may change. */
-export type MutantFile = 'raft/raft.ts' | 'kvraft/server.ts' | 'kvraft/client.ts';
+export type MutantFile = 'raft/raft.ts' | 'kvraft/server.ts' | 'kvraft/client.ts' | 'shardctrler/server.ts' | 'shardkv/server.ts' | 'shardkv/client.ts';
 
 /** The graded parts, named as `lab test` names them. */
-export type MutantPart = '2A' | '2B' | '2C' | '2D' | '2X' | '3A' | '3B';
+export type MutantPart = '2A' | '2B' | '2C' | '2D' | '2X' | '3A' | '3B' | '4A' | '4B' | '4B-challenge';
 
 /** One textual replacement: `find` must occur exactly once in the file. */
 export interface MutantEdit {
@@ -28,7 +28,7 @@ export interface Mutant {
   id: string;
   /** What the bug is, in a line. */
   title: string;
-  /** The item number(s) of reference/raft-bugs.md this mutant is an instance of. */
+  /** The item number(s) of reference/raft-bugs.md (1-28) or of shardBugs (101-) this mutant is an instance of. */
   bug: number[];
   file: MutantFile;
   /** The parts whose tests run against this mutant (those expected to kill it). */
@@ -61,6 +61,28 @@ export const assertionsOff: MutantEdit = {
 const RAFT = 'raft/raft.ts';
 const KV_SERVER = 'kvraft/server.ts';
 const KV_CLIENT = 'kvraft/client.ts';
+const CTRLER_SERVER = 'shardctrler/server.ts';
+const SKV_SERVER = 'shardkv/server.ts';
+const SKV_CLIENT = 'shardkv/client.ts';
+
+/**
+ * Lab 4's classic bugs, numbered after reference/raft-bugs.md's 1-28 (which stops at kvraft),
+ * for the `bug` field of the Lab 4 mutants.
+ */
+export const shardBugs: Readonly<Record<number, string>> = {
+  101: "Duplicate detection lost when a shard moves: the duplicate table does not travel with the shard's data.",
+  102: 'A shard served before its data has arrived from the previous owner.',
+  103: 'Ownership checked when a request arrives but not when it is applied: a request that raced a configuration change writes to a shard already handed over.',
+  104: 'Configurations skipped: a group jumps to the latest configuration instead of the next one.',
+  105: "A group moves to the next configuration before the current one's migrations are done.",
+  106: 'A snapshot restored without the configuration: old configurations are installed again over the data.',
+  107: "A shard's data handed over before the old owner has stopped serving it.",
+  108: 'A Clerk retrying under a new identity (a new SeqNum), defeating duplicate detection across groups.',
+  109: "The old owner deletes a shard's data as soon as it leaves, before the new owner has fetched it.",
+  110: 'A controller that moves more shards than necessary on Join/Leave.',
+  111: "A controller whose Leave leaves shards assigned to the groups that left.",
+  112: 'A group that serves keys of shards it does not own.',
+};
 
 export const catalogue: readonly Mutant[] = [
   // ---- Election --------------------------------------------------------------------------
@@ -676,6 +698,152 @@ export const catalogue: readonly Mutant[] = [
         replace: '    const state: SnapshotState = { index, data: this.data, lastSeq: new Map<number, number>() };',
       },
     ],
+  },
+
+  // ---- Lab 4: the shard controller and the sharded key/value service ---------------------
+  {
+    id: 'ctrl-nonminimal-rebalance',
+    title: 'the controller deals every shard out again, round-robin, on each Join/Leave',
+    bug: [110],
+    file: CTRLER_SERVER,
+    parts: ['4A'],
+    mustKill: false,
+    survives: "GAP in 6.5840 2023's 4A: its minimal-transfer checks look only at gids 1..10, and when they run the configuration holds gids 100..190 (Basic) or 1000..1009 (Multi), so they pass whatever the controller moves; 2024's TestMinimalAgain would catch it (0 of 5 seeds)",
+    edits: [{ find: '  const result = new Array<number>(NShards).fill(0);\n  for (const [g, list] of owned) for (const s of list) result[s] = g;\n  return result;', replace: '  return shards.map((_, s) => gids[s % gids.length]!);' }],
+  },
+  {
+    id: 'ctrl-leave-keeps-shards',
+    title: 'Leave removes the groups but leaves their shards assigned to them',
+    bug: [111],
+    file: CTRLER_SERVER,
+    parts: ['4A'],
+    mustKill: true,
+    edits: [{ find: '      for (const gid of op.GIDs ?? []) delete next.Groups[gid];\n      next.Shards = rebalance(next.Shards, next.Groups);', replace: '      for (const gid of op.GIDs ?? []) delete next.Groups[gid];' }],
+  },
+  {
+    id: 'skv-dup-table-stays-behind',
+    title: "a shard's data moves without the duplicate table: a retry at the new owner applies again",
+    bug: [101, 25],
+    file: SKV_SERVER,
+    parts: ['4B'],
+    tests: ['unreliable 2', 'concurrent puts and configuration changes', 'unreliable 3'],
+    mustKill: true,
+    edits: [{ find: '          for (const [client, seq] of Object.entries(op.LastSeq ?? {})) {', replace: '          for (const [client, seq] of Object.entries({} as Record<string, number>)) {' }],
+  },
+  {
+    id: 'skv-serve-while-pulling',
+    title: 'a group serves a shard it gained before the data has arrived from the old owner',
+    bug: [102],
+    file: SKV_SERVER,
+    parts: ['4B'],
+    tests: ['join then leave', 'snapshots, join, and leave'],
+    mustKill: true,
+    edits: [{ find: "return this.config.Shards[shard] === this.gid && (status === 'serving' || status === 'gc');", replace: "return this.config.Shards[shard] === this.gid && (status === 'serving' || status === 'gc' || status === 'pulling');" }],
+  },
+  {
+    id: 'skv-ownership-checked-on-arrival-only',
+    title: 'ownership is checked when a request arrives, not when it is applied: a write that raced a configuration change is lost',
+    bug: [103],
+    file: SKV_SERVER,
+    parts: ['4B'],
+    tests: ['concurrent puts and configuration changes', 'unreliable 2', 'unreliable 3', 'concurrent configuration change and restart'],
+    mustKill: false,
+    survives: 'the request must reach the log before the configuration change and be applied after it, while a client keeps writing the shard: concurrent puts and configuration changes kills it on 1 seed of 5',
+    edits: [{ find: "    if (!this.canServe(shard)) return { Err: ErrWrongGroup, Value: '' };\n    const data", replace: "    if (this.shards[shard]!.status === 'absent') return { Err: ErrWrongGroup, Value: '' };\n    const data" }],
+  },
+  {
+    id: 'skv-no-ownership-check',
+    title: 'a group serves every key it is asked for, whether or not it owns the shard',
+    bug: [112],
+    file: SKV_SERVER,
+    parts: ['4B'],
+    tests: ['join then leave', 'snapshots, join, and leave'],
+    mustKill: true,
+    edits: [{ find: '  private canServe(shard: number): boolean {\n', replace: '  private canServe(shard: number): boolean {\n    if (shard >= 0) return true;\n' }],
+  },
+  {
+    id: 'skv-snapshot-without-dup-table',
+    title: 'the shardkv snapshot leaves out the duplicate table',
+    bug: [28],
+    file: SKV_SERVER,
+    parts: ['4B'],
+    tests: ['concurrent configuration change and restart', 'unreliable 2', 'unreliable 3'],
+    mustKill: false,
+    survives: "GAP, as kvraft's kv-snapshot-without-dup-table: a retry must reach a server restored from a snapshot taken after the retry's first attempt applied; only concurrent configuration change and restart restarts groups while clients write, and it did not line up in 5 seeds",
+    edits: [{ find: 'const state: SnapshotState = { index, config: this.config, prevConfig: this.prevConfig, shards: this.shards, lastSeq: this.lastSeq };', replace: 'const state: SnapshotState = { index, config: this.config, prevConfig: this.prevConfig, shards: this.shards, lastSeq: new Map<number, number>() };' }],
+  },
+  {
+    id: 'skv-skip-configurations',
+    title: 'a group jumps to the latest configuration instead of the next one',
+    bug: [104],
+    file: SKV_SERVER,
+    parts: ['4B'],
+    tests: ['snapshots, join, and leave', 'servers miss configuration changes', 'more concurrent puts'],
+    mustKill: false,
+    survives: 'in these tests every group polls the same controller at the same rhythm and jumps to the same latest configuration, so the groups still agree on who hands which shard to whom; skipping goes wrong only when groups stand at different configurations, which these runs did not produce (0 of 5 seeds)',
+    edits: [
+      { find: '    const next = await this.queryCtrlers(num);', replace: '    const next = await this.queryCtrlers(-1);' },
+      { find: '    if (next !== undefined && next.Num === num && this.config.Num === num - 1', replace: '    if (next !== undefined && next.Num >= num && this.config.Num === num - 1' },
+      { find: '    if (next.Num !== this.config.Num + 1 || !this.settled()) return;', replace: '    if (next.Num <= this.config.Num || !this.settled()) return;' },
+    ],
+  },
+  {
+    id: 'skv-advance-mid-migration',
+    title: 'a group moves to the next configuration while shards of the current one are still moving',
+    bug: [105],
+    file: SKV_SERVER,
+    parts: ['4B'],
+    tests: ['snapshots, join, and leave', 'servers miss configuration changes', 'concurrent puts and configuration changes'],
+    mustKill: true,
+    edits: [
+      { find: '    if (next.Num !== this.config.Num + 1 || !this.settled()) return;', replace: '    if (next.Num !== this.config.Num + 1) return;' },
+      { find: '  private async pollConfig(): Promise<void> {\n    if (!this.settled()) return;\n', replace: '  private async pollConfig(): Promise<void> {\n' },
+    ],
+  },
+  {
+    id: 'skv-snapshot-forgets-config',
+    title: 'restoring a snapshot keeps the shards but not the configuration: old configurations are installed again over the data',
+    bug: [106],
+    file: SKV_SERVER,
+    parts: ['4B'],
+    tests: ['snapshots, join, and leave', 'servers miss configuration changes'],
+    mustKill: true,
+    edits: [{ find: '    this.config = state.config;\n', replace: '' }],
+  },
+  {
+    id: 'skv-hand-over-before-frozen',
+    title: 'the old owner hands a shard over before it has stopped serving it (before it reaches the configuration)',
+    bug: [107],
+    file: SKV_SERVER,
+    parts: ['4B'],
+    tests: ['concurrent puts and configuration changes', 'unreliable 2', 'unreliable 3', 'more concurrent puts'],
+    mustKill: true,
+    edits: [
+      {
+        find: "    if (this.config.Num !== args.ConfigNum || args.Shards.some((s) => this.shards[s]?.status !== 'bepulling')) {",
+        replace: "    if (this.config.Num + 1 < args.ConfigNum || args.Shards.some((s) => this.shards[s]?.status === 'absent' || this.shards[s]?.status === 'pulling')) {",
+      },
+    ],
+  },
+  {
+    id: 'skv-delete-on-leave',
+    title: 'the old owner drops a shard as soon as it is no longer its own, before the new owner has fetched it',
+    bug: [109],
+    file: SKV_SERVER,
+    parts: ['4B'],
+    tests: ['join then leave'],
+    mustKill: true,
+    edits: [{ find: "{ status: 'bepulling', data: this.shards[s]!.data }", replace: "{ status: 'bepulling', data: {} }" }],
+  },
+  {
+    id: 'skv-clerk-new-seq-per-retry',
+    title: 'the shardkv Clerk numbers each retry as a new operation, defeating duplicate detection',
+    bug: [108, 25],
+    file: SKV_CLIENT,
+    parts: ['4B'],
+    tests: ['unreliable 1', 'unreliable 2', 'unreliable 3'],
+    mustKill: true,
+    edits: [{ find: '          const reply = {} as PutAppendReply;\n', replace: '          const reply = {} as PutAppendReply;\n          args.SeqNum = ++this.seq;\n' }],
   },
 ];
 

@@ -23,7 +23,7 @@ import { assertionsOff, catalogue, type Mutant, type MutantPart } from './catalo
 export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** What a temporary copy holds: the source folders the tests import, and the package files. */
-export const copiedFolders = ['sim', 'labrpc', 'persister', 'raft', 'tester', 'kvraft', 'porcupine', 'trace'] as const;
+export const copiedFolders = ['sim', 'labrpc', 'persister', 'raft', 'tester', 'kvraft', 'shardctrler', 'shardkv', 'porcupine', 'trace'] as const;
 const copiedFiles = ['package.json', 'tsconfig.json'] as const;
 
 /** The test file of each part, relative to the root. */
@@ -35,9 +35,12 @@ export const partFiles: Record<MutantPart, string> = {
   '2X': 'raft/tests/2X.test.ts',
   '3A': 'kvraft/tests/3A.test.ts',
   '3B': 'kvraft/tests/3B.test.ts',
+  '4A': 'shardctrler/tests/4A.test.ts',
+  '4B': 'shardkv/tests/4B.test.ts',
+  '4B-challenge': 'shardkv/tests/4B-challenge.test.ts',
 };
 
-export const allParts: readonly MutantPart[] = ['2A', '2B', '2C', '2D', '2X', '3A', '3B'];
+export const allParts: readonly MutantPart[] = ['2A', '2B', '2C', '2D', '2X', '3A', '3B', '4A', '4B', '4B-challenge'];
 
 /** Real time one run of one test may take before the runner stops it and counts a kill. */
 export const defaultRunLimitMs = 120_000;

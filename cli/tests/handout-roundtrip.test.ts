@@ -52,4 +52,18 @@ describe('the handout of this repository', () => {
     }
     expect(performance.now() - started).toBeLessThan(30_000);
   }, 60_000);
+
+  it('fails the first 4A and 4B tests quickly: the stub controller answers no configuration', async () => {
+    for (const [path, count] of [['shardctrler/tests/4A.test.ts', 2], ['shardkv/tests/4B.test.ts', 10]] as const) {
+      const file = pathToFileURL(join(dir, path)).href;
+      const names = await worker.list(file);
+      expect(names).toHaveLength(count);
+      const started = performance.now();
+      const outcome = await worker.run({ file, name: names[0]!, baseSeed: '1', mode: 'virtual' });
+      expect(outcome.ok, names[0]).toBe(false);
+      expect(outcome.report?.check).toBe('Query');
+      expect(outcome.report?.message).toMatch(/Query\(-1\) returned undefined, not a Config/);
+      expect(performance.now() - started).toBeLessThan(20_000);
+    }
+  }, 60_000);
 });
