@@ -7,6 +7,7 @@ import { stressCommand, stressSpec } from './commands/stress.ts';
 import { replayCommand, replaySpec } from './commands/replay.ts';
 import { gradeCommand, gradeSpec } from './commands/grade.ts';
 import { handoutCommand, handoutSpec } from './commands/handout.ts';
+import { playgroundCommand, playgroundSpec } from './commands/playground.ts';
 import { delegatedCommands, runDelegated } from './delegated.ts';
 
 interface Command {
@@ -21,6 +22,7 @@ export const commands: Command[] = [
   { spec: replaySpec, run: replayCommand },
   { spec: gradeSpec, run: gradeCommand },
   { spec: handoutSpec, run: handoutCommand },
+  { spec: playgroundSpec, run: playgroundCommand },
 ];
 
 function mainHelp(ctx: CliContext): string {
