@@ -5,6 +5,7 @@
  */
 export { servePlayground, type PlaygroundServer, type ServeOptions } from './server.ts';
 export { buildOnce, formatMessage, projectRoot, type BuildResult, type BuiltFile } from './build.ts';
-export { Session, checkConfig, runLimitMs, type SessionHost, type SessionOutcome } from './engine/session.ts';
+export { Session, checkConfig, runLimitMs, immediateHost, type SessionHost, type SessionOutcome } from './engine/session.ts';
 export { scenes, findScene, type Scene } from './engine/scenes.ts';
+export type { MakeRaft, RaftLike } from './engine/cluster.ts';
 export type { Action, ActionBody, Frame, RunConfig } from './engine/protocol.ts';

@@ -18,6 +18,9 @@ export interface RaftLike {
   Kill(): void;
 }
 
+/** Builds one server's Raft: the student's Make, unless a test passes another. */
+export type MakeRaft = (peers: ClientEnd[], me: number, persister: Persister, applyCh: Channel<ApplyMsg>) => RaftLike;
+
 /** Receives what the cluster sees happen: RPC hops and applied entries. */
 export interface ClusterObserver {
   flight(f: Flight): void;
@@ -73,6 +76,7 @@ export class PlaygroundCluster {
     readonly n: number,
     public settings: NetSettings,
     private readonly observer: ClusterObserver,
+    private readonly make: MakeRaft = Make as unknown as MakeRaft,
   ) {
     this.rafts = Array.from({ length: n }, () => null);
     this.appliedIndex = Array.from({ length: n }, () => 0);
@@ -111,7 +115,7 @@ export class PlaygroundCluster {
     this.persisters[i] = persister;
     this.appliedIndex[i] = 0;
     const applyCh = new Channel<ApplyMsg>(0, `applyCh of server ${i}`);
-    const rf = asServer(String(i), () => Make(ends, i, persister, applyCh)) as unknown as RaftLike;
+    const rf = asServer(String(i), () => this.make(ends, i, persister, applyCh));
     this.rafts[i] = rf;
     void this.drain(i, applyCh);
     const server = new Server();

@@ -7,7 +7,7 @@
  * event for event, in either host (the trace hash proves it).
  */
 import { describeThrown, lastRunInfo, nextEventAtMs, now, runSimulation, sleep } from '../../sim/index.ts';
-import { PlaygroundCluster } from './cluster.ts';
+import { PlaygroundCluster, type MakeRaft } from './cluster.ts';
 import { crashedView, inspectRaft } from './inspect.ts';
 import { Monitor } from './monitor.ts';
 import { findScene, type SceneContext } from './scenes.ts';
@@ -20,6 +20,9 @@ const hostImmediate: (fn: () => void) => void = globalThis.setImmediate.bind(glo
 export const runLimitMs = 3_600_000;
 /** Flights and marks kept for the next frame; older ones are dropped if no host reads them. */
 const bufferMax = 20_000;
+
+/** Node's host: every event fires as soon as the last one settled. */
+export const immediateHost: SessionHost = { draws: false, between: (release) => release() };
 
 export interface SessionHost {
   /** Between two events: call `release` (now or later, once) to fire the next one. */
@@ -65,6 +68,8 @@ export class Session {
     readonly config: RunConfig,
     actions: Action[],
     private readonly host: SessionHost,
+    /** Another Raft than raft/raft.ts (tests of the playground's checks). */
+    private readonly make?: MakeRaft,
   ) {
     const problem = checkConfig(config);
     if (problem !== '') throw new RangeError(problem);
@@ -139,7 +144,7 @@ export class Session {
         if (this.host.draws && this.flights.length < bufferMax) this.flights.push(f);
       },
       applied: (i, msg) => monitor.applied(i, msg),
-    });
+    }, this.make);
     const scene = findScene(this.config.scene)!;
     scene.script(this.sceneContext()).catch((e: unknown) => this.mark('fail', `the scene stopped: ${describeThrown(e).split('\n')[0]}`));
     await sleep(untilMs);
