@@ -58,7 +58,26 @@ export function formatMessage(m: esbuild.Message): string {
   return `${where}: error: ${m.text}\n    ${loc.lineText}\n    ${' '.repeat(loc.column)}^`;
 }
 
-function options(): esbuild.BuildOptions {
+/** Bundle options; `raftFile` puts another file in place of raft/raft.ts (tests, fixtures). */
+export interface BundleOptions {
+  raftFile?: string;
+}
+
+/** Imports of raft/raft.ts go to `raftFile`, except from that file itself (it may wrap the real one). */
+function raftPlugin(raftFile: string): esbuild.Plugin {
+  const target = resolve(projectRoot, raftFile);
+  return {
+    name: 'raft-file',
+    setup(build) {
+      build.onResolve({ filter: /raft\/raft\.ts$/ }, (args) => {
+        if (args.importer === target) return undefined;
+        return { path: target };
+      });
+    },
+  };
+}
+
+function options(bundle: BundleOptions = {}): esbuild.BuildOptions {
   return {
     absWorkingDir: projectRoot,
     entryPoints: { page: join(here, 'browser', 'page.ts'), worker: join(here, 'browser', 'worker.ts') },
@@ -71,7 +90,7 @@ function options(): esbuild.BuildOptions {
     sourcemap: 'linked',
     inject: [join(shimDir, 'host.ts')],
     define: { 'import.meta.url': '"file:///raftlab/playground/"' },
-    plugins: [nodeModulesPlugin],
+    plugins: bundle.raftFile === undefined ? [nodeModulesPlugin] : [nodeModulesPlugin, raftPlugin(bundle.raftFile)],
     metafile: true,
     logLevel: 'silent',
   };
@@ -90,10 +109,10 @@ function failed(e: unknown, started: number): BuildResult {
 }
 
 /** Builds the playground once. */
-export async function buildOnce(): Promise<BuildResult> {
+export async function buildOnce(bundle: BundleOptions = {}): Promise<BuildResult> {
   const started = performance.now();
   try {
-    return collect(await esbuild.build(options()), started);
+    return collect(await esbuild.build(options(bundle)), started);
   } catch (e) {
     return failed(e, started);
   }
@@ -105,8 +124,8 @@ export interface Builder {
   dispose(): Promise<void>;
 }
 
-export async function makeBuilder(): Promise<Builder> {
-  const context = await esbuild.context(options());
+export async function makeBuilder(bundle: BundleOptions = {}): Promise<Builder> {
+  const context = await esbuild.context(options(bundle));
   return {
     async rebuild() {
       const started = performance.now();

@@ -4,7 +4,7 @@
  * runs the same run in Node (for tests and trace hashes).
  */
 export { servePlayground, type PlaygroundServer, type ServeOptions } from './server.ts';
-export { buildOnce, formatMessage, projectRoot, type BuildResult, type BuiltFile } from './build.ts';
+export { buildOnce, formatMessage, projectRoot, type BuildResult, type BuiltFile, type BundleOptions } from './build.ts';
 export { Session, checkConfig, runLimitMs, immediateHost, type SessionHost, type SessionOutcome } from './engine/session.ts';
 export { scenes, findScene, type Scene } from './engine/scenes.ts';
 export type { MakeRaft, RaftLike } from './engine/cluster.ts';

@@ -6,7 +6,7 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import { watch, type FSWatcher } from 'node:fs';
 import { dirname } from 'node:path';
-import { makeBuilder, type BuildResult, type BuiltFile } from './build.ts';
+import { makeBuilder, type BuildResult, type BuiltFile, type BundleOptions } from './build.ts';
 
 const types: Record<string, string> = {
   html: 'text/html; charset=utf-8',
@@ -25,7 +25,7 @@ export interface PlaygroundServer {
   close(): Promise<void>;
 }
 
-export interface ServeOptions {
+export interface ServeOptions extends BundleOptions {
   port: number;
   host?: string;
   /** Told of every rebuild (for the command's output). */
@@ -34,7 +34,7 @@ export interface ServeOptions {
 
 /** Starts the server; rejects with a clear message if the port is taken. */
 export async function servePlayground(options: ServeOptions): Promise<PlaygroundServer> {
-  const builder = await makeBuilder();
+  const builder = await makeBuilder(options);
   let files = new Map<string, BuiltFile>();
   let version = 0;
   let errors: string[] = [];

@@ -213,8 +213,8 @@ setInterval(() => {
     view.playing = false;
     updatePlayButton();
     const t = view.frame?.timeMs ?? 0;
-    showVerdict('fail', `The simulation stopped answering at virtual time ${t.toFixed(0)} ms: student code ran for ${hangLimitMs / 1000} s without yielding (a loop that never awaits?). The page ended it; move the time slider back or restart the run.`);
-    view.marks.push({ atMs: t, atEvent: view.frame?.events ?? 0, kind: 'fail', text: 'watchdog: a synchronous loop held the simulation' });
+    const text = `the simulation stopped answering at virtual time ${t.toFixed(0)} ms: student code ran for ${hangLimitMs / 1000} s without yielding (a loop that never awaits?). The page ended it; move the time slider back or restart the run.`;
+    view.marks.push({ atMs: t, atEvent: view.frame?.events ?? 0, kind: 'fail', text });
     renderMarks();
     return;
   }
@@ -225,7 +225,7 @@ setInterval(() => {
 // Controls
 
 function updatePlayButton(): void {
-  $('play').textContent = view.playing ? '⏸ pause' : '▶ play';
+  $('play').textContent = view.playing ? 'pause' : 'play';
 }
 
 function play(): void {
@@ -547,14 +547,22 @@ function drawFlights(t: number, n: number): void {
   }
 }
 
+/** Each node's election deadline as last seen, and how long it was when set (a Raft that keeps only a deadline). */
+const timers = new Map<number, { deadline: number; total: number }>();
+
 function drawNode(node: NodeView, n: number, t: number): void {
   const [x, y] = nodePos(node.id, n);
   const r = layout.nodeRadius;
-  // Election timer: an arc that runs down.
+  // Election timer: an arc that runs down from its last reset.
   if (node.timer !== undefined) {
     const f = view.frame!;
-    const left = Math.max(0, node.timer.leftMs - (t - f.timeMs));
-    const frac = Math.min(1, left / node.timer.totalMs);
+    const deadline = f.timeMs + node.timer.leftMs;
+    const seen = timers.get(node.id);
+    let total = node.timer.totalMs;
+    if (seen === undefined || Math.abs(seen.deadline - deadline) > 0.5) timers.set(node.id, { deadline, total });
+    else total = Math.max(seen.total, total);
+    const left = Math.max(0, deadline - t);
+    const frac = Math.min(1, left / Math.max(total, 1));
     ctx2d.strokeStyle = '#b0bec5';
     ctx2d.lineWidth = 5;
     ctx2d.beginPath();

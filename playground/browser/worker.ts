@@ -157,8 +157,9 @@ async function start(message: Extract<ToWorker, { type: 'start' }>): Promise<voi
   pacer.session = session;
   pacer.speed = message.speed;
   if (message.headless !== undefined) {
+    // A run to a fixed end (tests compare its trace hash with Node's): at a speed, or at full speed.
     pacer.mode = 'play';
-    pacer.speed = Number.POSITIVE_INFINITY;
+    pacer.speed = message.headless.speed ?? Number.POSITIVE_INFINITY;
   } else if (message.target !== null) {
     pacer.mode = 'target';
     pacer.target = message.target;

@@ -106,7 +106,7 @@ export interface Frame {
 
 /** Page to worker. */
 export type ToWorker =
-  | { type: 'start'; config: RunConfig; actions: Action[]; target: Target; speed: number; headless?: { untilMs: number } }
+  | { type: 'start'; config: RunConfig; actions: Action[]; target: Target; speed: number; headless?: { untilMs: number; speed?: number } }
   | { type: 'play'; speed: number }
   | { type: 'pause' }
   | { type: 'step' }

@@ -1,0 +1,239 @@
+/**
+ * The playground in Debian's headless Chromium (driven by playwright-core): the election scene
+ * on the reference Raft elects one leader; a step back and a step forward give the same state;
+ * a run in the page has the trace hash of the same run in Node; saving the Raft file reruns
+ * the new code, a compile error shows with its file and line, and a Raft that never yields is
+ * stopped while the page keeps working. Takes the screenshot docs/playground.md shows, and
+ * prints the frame rate, save-to-running and jump-back times.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { Session, immediateHost, servePlayground, type Action, type Frame, type PlaygroundServer, type RunConfig } from '../index.ts';
+
+const chromiumPath = '/usr/bin/chromium';
+const root = resolve(import.meta.dirname, '../..');
+const artifacts = join(root, '.lab', 'artifacts');
+/** The file the live server bundles in place of raft/raft.ts: it re-exports it, so it can be edited safely. */
+const liveDir = join(root, '.lab', 'playground-test');
+const liveRaft = join(liveDir, 'raft.ts');
+const reexport = (note: string): string => `// ${note}\nexport * from '../../raft/raft.ts';\n`;
+
+interface View {
+  ready: boolean;
+  frame: Frame | undefined;
+  paused: boolean;
+  playing: boolean;
+  marks: { kind: string; text: string; atMs: number }[];
+  codeVersion: number;
+  workerStarts: number;
+  firstFrameAt: number;
+  fps: number;
+  hung: boolean;
+  maxTimeMs: number;
+  buildErrors: string[];
+}
+
+let browser: Browser | undefined;
+let server: PlaygroundServer | undefined;
+
+/** The run whose trace hash the page must reproduce. */
+const hashConfig: RunConfig = { seed: '42', scene: 'partition', servers: 5, dropRate: 0.1, delayMinMs: 5, delayMaxMs: 40 };
+const hashActions: Action[] = [
+  { kind: 'submit', command: 'a=1', atEvent: 700 },
+  { kind: 'crash', server: 2, atEvent: 900 },
+  { kind: 'net', dropRate: 0.3, delayMinMs: 1, delayMaxMs: 60, atEvent: 1200 },
+  { kind: 'restart', server: 2, atEvent: 1500 },
+];
+let inNode: { traceHash: string; events: number } | undefined;
+
+beforeAll(async () => {
+  // Run in Node before the server and the browser exist: while a simulated run is on, the
+  // process's timers are virtual, and a browser driver's own timers would join the run.
+  inNode = await new Session(hashConfig, hashActions, immediateHost).run(8000);
+  if (!existsSync(chromiumPath)) throw new Error(`the playground's browser test needs Debian's Chromium at ${chromiumPath}; install it with: apt-get install -y chromium`);
+  mkdirSync(artifacts, { recursive: true });
+  mkdirSync(liveDir, { recursive: true });
+  writeFileSync(liveRaft, reexport('version 0'));
+  server = await servePlayground({ port: 0, raftFile: liveRaft });
+  browser = await chromium.launch({ executablePath: chromiumPath, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  rmSync(liveDir, { recursive: true, force: true });
+});
+
+async function open(query: string, errors: string[], base = server!.url): Promise<Page> {
+  const page = await browser!.newPage({ viewport: { width: 1400, height: 800 }, deviceScaleFactor: 1 });
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('request', (r) => {
+    if (!r.url().startsWith(base)) errors.push(`unexpected request ${r.url()}`);
+  });
+  await page.goto(`${base}?${query}`);
+  await page.waitForFunction(() => (window as unknown as { __playground?: View }).__playground?.ready === true, undefined, { timeout: 20_000 });
+  return page;
+}
+
+const read = (page: Page): Promise<View> => page.evaluate(() => JSON.parse(JSON.stringify((window as unknown as { __playground: View }).__playground)) as View);
+const leaders = (f: Frame | undefined): number[] => (f?.nodes ?? []).filter((n) => n.role === 'leader').map((n) => n.id);
+/** What must be equal for "the same state": every server as drawn, the time, the event count. */
+const stateOf = (f: Frame | undefined): string => JSON.stringify({ t: f?.timeMs, e: f?.events, nodes: f?.nodes, cuts: f?.cuts });
+
+describe('playground in headless Chromium', () => {
+  it('runs the election scene on the reference: one leader; a step back and forward give the same state', async () => {
+    const errors: string[] = [];
+    const page = await open('seed=11&scene=election&servers=5&speed=1', errors);
+    // Real-time speed with 5 servers: one leader appears, and the frame rate is measured.
+    await page.waitForFunction(() => {
+      const v = (window as unknown as { __playground: View }).__playground;
+      return (v.frame?.nodes ?? []).filter((n) => n.role === 'leader').length === 1 && v.marks.some((m) => m.kind === 'pass');
+    }, undefined, { timeout: 20_000 });
+    let v = await read(page);
+    expect(leaders(v.frame)).toHaveLength(1);
+    expect(v.marks.filter((m) => m.kind === 'fail')).toEqual([]);
+    await page.waitForTimeout(2200);
+    v = await read(page);
+    const fps = v.fps;
+    expect(fps).toBeGreaterThan(20);
+
+    // Pause, remember the state, step back one event, step forward one: the same state.
+    await page.click('#play');
+    await page.waitForFunction(() => (window as unknown as { __playground: View }).__playground.paused);
+    const here = (await read(page)).frame!;
+    await page.click('#back');
+    await page.waitForFunction((n) => { const w = (window as unknown as { __playground: View }).__playground; return w.paused && w.frame?.events === n - 1; }, here.events, { timeout: 20_000 });
+    const before = (await read(page)).frame!;
+    expect(before.events).toBe(here.events - 1);
+    await page.click('#step');
+    await page.waitForFunction((n) => { const w = (window as unknown as { __playground: View }).__playground; return w.paused && w.frame?.events === n; }, here.events, { timeout: 20_000 });
+    const again = (await read(page)).frame!;
+    expect(stateOf({ ...again, timeMs: Math.max(again.timeMs, here.timeMs) })).toBe(stateOf({ ...here, timeMs: Math.max(again.timeMs, here.timeMs) }));
+    expect(JSON.stringify(again.nodes)).toBe(JSON.stringify(here.nodes));
+
+    // Jump back in a 60-simulated-second run: replay from the seed to 30 s, timed.
+    await page.evaluate(() => {
+      (document.getElementById('speed') as HTMLSelectElement).value = 'max';
+      document.getElementById('speed')!.dispatchEvent(new Event('change'));
+    });
+    await page.click('#play');
+    await page.waitForFunction(() => ((window as unknown as { __playground: View }).__playground.frame?.timeMs ?? 0) >= 60_000, undefined, { timeout: 60_000 });
+    await page.click('#play');
+    await page.waitForFunction(() => (window as unknown as { __playground: View }).__playground.paused);
+    const jumps: number[] = [];
+    for (const targetMs of [30_000, 59_000, 1_000]) {
+      const ms = await page.evaluate(async (target) => {
+        const w = (window as unknown as { __playground: View }).__playground;
+        const slider = document.getElementById('time') as HTMLInputElement;
+        const starts = w.workerStarts;
+        const t0 = performance.now();
+        slider.value = String(Math.round((target / w.maxTimeMs) * 1000));
+        slider.dispatchEvent(new Event('change'));
+        while (!(w.workerStarts > starts && w.paused && w.frame !== undefined && Math.abs(w.frame.timeMs - target) < 100)) await new Promise((r) => setTimeout(r, 5));
+        return performance.now() - t0;
+      }, targetMs);
+      jumps.push(ms);
+    }
+    const shown = (await read(page)).frame!;
+    expect(Math.abs(shown.timeMs - 1000)).toBeLessThan(100);
+
+    // The screenshot of the docs: the partition scene at 1/4 speed, paused mid-flight.
+    await page.goto(`${server!.url}?seed=3&scene=partition&servers=5&speed=0.25`);
+    await page.waitForFunction(() => ((window as unknown as { __playground: View }).__playground.frame?.timeMs ?? 0) > 1100, undefined, { timeout: 30_000 });
+    await page.click('#play');
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: join(root, 'docs', 'playground.png') });
+
+    const report = `playground_fps_5_nodes_real_time=${fps.toFixed(1)} jump_back_ms_in_60s_run=${jumps.map((j) => j.toFixed(0)).join(',')} (to 30 s, 59 s, 1 s)`;
+    console.log(report);
+    writeFileSync(join(artifacts, 'playground-perf.txt'), `${report}\n`);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 180_000);
+
+  it('a run in the page has the trace hash of the same run in Node', async () => {
+    const config = hashConfig;
+    const actions = hashActions;
+    const errors: string[] = [];
+    const page = await open('seed=1&scene=free&paused', errors);
+    const inPage = async (speed?: number) =>
+      page.evaluate(
+        ({ c, a, s }) =>
+          new Promise<{ traceHash: string; events: number; ok: boolean }>((done) => {
+            const w = new Worker('worker.js');
+            w.onmessage = (e: MessageEvent<{ type: string; traceHash: string; events: number; ok: boolean }>) => {
+              if (e.data.type === 'ended') {
+                w.terminate();
+                done(e.data);
+              }
+            };
+            w.postMessage({ type: 'start', config: c, actions: a, target: null, speed: 0, headless: { untilMs: 8000, speed: s } });
+          }),
+        { c: config, a: actions, s: speed },
+      );
+    const fast = await inPage();
+    expect(fast.traceHash).toBe(inNode!.traceHash);
+    expect(fast.events).toBe(inNode!.events);
+    // Paced at 4x real time (so the worker waits between events): still the same run.
+    const paced = await inPage(4);
+    expect(paced.traceHash).toBe(inNode!.traceHash);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 120_000);
+
+  it('saving the Raft file runs the new code; a compile error shows its file and line', async () => {
+    const errors: string[] = [];
+    const page = await open('seed=5&scene=election&speed=1', errors);
+    await page.waitForFunction(() => ((window as unknown as { __playground: View }).__playground.frame?.timeMs ?? 0) > 500);
+    const saves: number[] = [];
+    for (let i = 1; i <= 3; i++) {
+      const v0 = await read(page);
+      const saved = Date.now();
+      writeFileSync(liveRaft, reexport(`version ${i}`));
+      await page.waitForFunction((n) => { const w = (window as unknown as { __playground: View }).__playground; return w.codeVersion > n && w.firstFrameAt > 0; }, v0.codeVersion, { timeout: 20_000, polling: 5 });
+      saves.push(Date.now() - saved);
+      expect((await read(page)).workerStarts).toBeGreaterThan(v0.workerStarts);
+    }
+    writeFileSync(liveRaft, `// broken\nexport * from '../../raft/raft.ts';\nconst x: number = ;\n`);
+    await page.waitForFunction(() => (window as unknown as { __playground: View }).__playground.buildErrors.length > 0, undefined, { timeout: 20_000 });
+    const overlay = await page.locator('#overlay').innerText();
+    expect(overlay).toMatch(/does not compile/);
+    expect(overlay).toMatch(/\.lab\/playground-test\/raft\.ts:3:\d+: error:/);
+    expect(await page.locator('#overlay').isVisible()).toBe(true);
+    writeFileSync(liveRaft, reexport('fixed'));
+    await page.waitForFunction(() => (window as unknown as { __playground: View }).__playground.buildErrors.length === 0, undefined, { timeout: 20_000 });
+    expect(await page.locator('#overlay').isVisible()).toBe(false);
+    const report = `playground_save_to_running_ms=${saves.join(',')}`;
+    console.log(report);
+    writeFileSync(join(artifacts, 'playground-save.txt'), `${report}\n`);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 120_000);
+
+  it('stops a Raft that never yields; the controls keep working', async () => {
+    writeFileSync(
+      liveRaft,
+      `// hangs\nimport { Make as RealMake } from '../../raft/raft.ts';\nexport * from '../../raft/raft.ts';\n` +
+        `export const Make: typeof RealMake = (peers, me, persister, applyCh) => {\n  const rf = RealMake(peers, me, persister, applyCh);\n` +
+        `  if (me === 1) setTimeout(() => { for (;;) { /* never yields */ } }, 800);\n  return rf;\n};\n`,
+    );
+    await new Promise((r) => setTimeout(r, 100));
+    await expect.poll(() => server!.state().errors.length === 0 && server!.state().version, { timeout: 20_000 }).toBeTruthy();
+    const errors: string[] = [];
+    const page = await open('seed=9&scene=election&speed=1', errors);
+    await page.waitForFunction(() => (window as unknown as { __playground: View }).__playground.hung, undefined, { timeout: 20_000 });
+    expect(await page.locator('#verdict').innerText()).toMatch(/stopped answering at virtual time \d+ ms/);
+    // Back in time, before the loop: the page replays to there and shows it.
+    await page.evaluate(() => {
+      const slider = document.getElementById('time') as HTMLInputElement;
+      slider.value = '300';
+      slider.dispatchEvent(new Event('change'));
+    });
+    await page.waitForFunction(() => { const w = (window as unknown as { __playground: View }).__playground; return !w.hung && w.paused && (w.frame?.timeMs ?? 1e9) < 800; }, undefined, { timeout: 20_000 });
+    writeFileSync(liveRaft, reexport('restored'));
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 120_000);
+});
