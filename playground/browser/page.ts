@@ -35,6 +35,8 @@ interface PlaygroundView {
   ended: Extract<FromWorker, { type: 'ended' }> | undefined;
   maxTimeMs: number;
   buildErrors: string[];
+  /** Paused copies of the run kept for going back in time: [instant, ready]. */
+  checkpoints: [number, boolean][];
 }
 
 const view: PlaygroundView = {
@@ -53,6 +55,7 @@ const view: PlaygroundView = {
   ended: undefined,
   maxTimeMs: 0,
   buildErrors: [],
+  checkpoints: [],
 };
 (window as unknown as { __playground: PlaygroundView }).__playground = view;
 
@@ -140,9 +143,18 @@ function startWorker(target: Target, playAfter: boolean): void {
   flights = [];
   view.marks = [];
   renderMarks();
+  const w = new Worker(`worker.js?v=${view.codeVersion}`);
+  adopt(w);
+  view.playing = playAfter;
+  view.paused = !playAfter;
+  updatePlayButton();
+  send({ type: 'start', config: view.config, actions: view.actions, target, speed: playAfter ? speed : 0 });
+}
+
+/** Makes `w` the run the page shows. */
+function adopt(w: Worker): void {
   view.workerStarts++;
   view.firstFrameAt = 0;
-  const w = new Worker(`worker.js?v=${view.codeVersion}`);
   worker = w;
   lastPong = performance.now();
   w.onmessage = (e: MessageEvent<FromWorker>) => {
@@ -154,10 +166,95 @@ function startWorker(target: Target, playAfter: boolean): void {
     e.preventDefault();
     showVerdict('fail', `The simulation stopped: ${e.message}`);
   };
+}
+
+// ---------------------------------------------------------------------------------------
+// Checkpoints: paused copies of the run at its start and every 10 simulated seconds, replayed
+// in the background, so that going back replays at most 10 s instead of the whole run.
+
+interface Checkpoint {
+  timeMs: number;
+  worker: Worker;
+  frame: Frame | undefined;
+  ready: boolean;
+  flights: Flight[];
+  marks: Mark[];
+}
+
+const checkpointEveryMs = 10_000;
+const checkpointsMax = 12;
+let checkpoints: Checkpoint[] = [];
+/** No checkpoint beyond a point where the run hung: it would hang too. */
+let hangAtMs = Number.POSITIVE_INFINITY;
+
+function publishCheckpoints(): void {
+  view.checkpoints = checkpoints.map((c) => [c.timeMs, c.ready]);
+}
+
+function dropCheckpoints(keep: (c: Checkpoint) => boolean = () => false): void {
+  checkpoints = checkpoints.filter((c) => {
+    if (keep(c)) return true;
+    c.worker.terminate();
+    return false;
+  });
+  publishCheckpoints();
+}
+
+/** Starts building the next missing checkpoint, one at a time. */
+function buildCheckpoint(): void {
+  if (checkpoints.some((c) => !c.ready) || view.hung) return;
+  // k = 0: the run's start, so that even going back to the first seconds skips starting a worker.
+  for (let k = 0; k <= checkpointsMax; k++) {
+    const timeMs = k * checkpointEveryMs;
+    if (timeMs > view.maxTimeMs || timeMs >= hangAtMs) return;
+    if (checkpoints.some((c) => c.timeMs === timeMs)) continue;
+    const cp: Checkpoint = { timeMs, worker: new Worker(`worker.js?v=${view.codeVersion}`), frame: undefined, ready: false, flights: [], marks: [] };
+    cp.worker.onmessage = (e: MessageEvent<FromWorker>) => {
+      const m = e.data;
+      if (m.type !== 'frame') return;
+      for (const fl of m.frame.flights) cp.flights.push(fl);
+      if (cp.flights.length > 5000) cp.flights = cp.flights.slice(-2500);
+      for (const mk of m.frame.marks) cp.marks.push(mk);
+      cp.frame = m.frame;
+      if (m.paused && m.frame.timeMs >= timeMs) {
+        cp.ready = true;
+        publishCheckpoints();
+        buildCheckpoint();
+      }
+    };
+    const msg: ToWorker = { type: 'start', config: view.config, actions: view.actions, target: { timeMs }, speed: 0 };
+    cp.worker.postMessage(msg);
+    checkpoints.push(cp);
+    publishCheckpoints();
+    return;
+  }
+}
+
+/** The run closest before `target` that can go there: the shown run, a checkpoint, or none. */
+function resume(target: NonNullable<Target>, playAfter: boolean): boolean {
+  const before = (f: Frame | undefined): boolean => f !== undefined && ('timeMs' in target ? f.timeMs <= target.timeMs : f.events <= target.events);
+  const mainOk = worker !== undefined && !view.hung && view.ended === undefined && before(view.frame);
+  let best: Checkpoint | undefined;
+  for (const c of checkpoints) if (c.ready && before(c.frame) && (best === undefined || c.frame!.events > best.frame!.events)) best = c;
+  if (best !== undefined && (!mainOk || best.frame!.events > view.frame!.events)) {
+    checkpoints = checkpoints.filter((c) => c !== best);
+    publishCheckpoints();
+    worker?.terminate();
+    view.hung = false;
+    view.ended = undefined;
+    flights = best.flights;
+    view.marks = best.marks;
+    renderMarks();
+    adopt(best.worker);
+    onWorker({ type: 'frame', frame: { ...best.frame!, flights: [], marks: [] }, paused: true });
+  } else if (!mainOk) {
+    return false;
+  }
   view.playing = playAfter;
   view.paused = !playAfter;
   updatePlayButton();
-  send({ type: 'start', config: view.config, actions: view.actions, target, speed: playAfter ? speed : 0 });
+  send({ type: 'seek', target, speed: playAfter ? speed : 0 });
+  return true;
 }
 
 function onWorker(m: FromWorker): void {
@@ -175,6 +272,7 @@ function onWorker(m: FromWorker): void {
       view.paused = m.paused;
       if (m.paused) view.playing = false;
       view.maxTimeMs = Math.max(view.maxTimeMs, f.timeMs);
+      buildCheckpoint();
       if ($('narration').textContent !== f.narration) $('narration').textContent = f.narration;
       updatePlayButton();
       view.ready = true;
@@ -213,6 +311,8 @@ setInterval(() => {
     view.playing = false;
     updatePlayButton();
     const t = view.frame?.timeMs ?? 0;
+    hangAtMs = Math.min(hangAtMs, t);
+    dropCheckpoints((c) => c.timeMs < t);
     const text = `the simulation stopped answering at virtual time ${t.toFixed(0)} ms: student code ran for ${hangLimitMs / 1000} s without yielding (a loop that never awaits?). The page ended it; move the time slider back or restart the run.`;
     view.marks.push({ atMs: t, atEvent: view.frame?.events ?? 0, kind: 'fail', text });
     renderMarks();
@@ -230,7 +330,8 @@ function updatePlayButton(): void {
 
 function play(): void {
   if (worker === undefined || view.hung || view.ended !== undefined) {
-    startWorker(view.frame === undefined ? null : { timeMs: view.frame.timeMs }, true);
+    if (view.frame === undefined) startWorker(null, true);
+    else goTo({ timeMs: view.frame.timeMs }, true);
     return;
   }
   view.playing = true;
@@ -246,30 +347,41 @@ function pause(): void {
 
 function step(): void {
   view.playing = false;
-  if (worker === undefined || view.hung || view.ended !== undefined) return startWorker({ events: (view.frame?.events ?? 0) + 1 }, false);
+  if (worker === undefined || view.hung || view.ended !== undefined) return goTo({ events: (view.frame?.events ?? 0) + 1 }, false);
   send({ type: 'step' });
   updatePlayButton();
 }
 
 function back(): void {
   const events = view.frame?.events ?? 0;
-  startWorker({ events: Math.max(0, events - 1) }, false);
+  goTo({ events: Math.max(0, events - 1) }, false);
 }
 
-/** Goes to an instant by replaying the run from its seed (with its actions) up to it. */
+/**
+ * Goes to an instant or event: forwards by running on, backwards from the nearest checkpoint,
+ * or by replaying the run from its seed (with its actions).
+ */
+function goTo(target: NonNullable<Target>, playAfter: boolean): void {
+  if (!resume(target, playAfter)) startWorker(target, playAfter);
+}
+
 function jump(timeMs: number): void {
-  startWorker({ timeMs }, false);
+  goTo({ timeMs }, false);
 }
 
 function act(body: ActionBody): void {
   const f = view.frame;
   if (f === undefined) return;
+  const action = { ...body, atEvent: f.events } as Action;
+  // Checkpoints after this point no longer hold; the others apply it when they get here.
+  dropCheckpoints((c) => c.frame !== undefined && c.ready && c.frame.events <= f.events);
+  for (const c of checkpoints) c.worker.postMessage({ type: 'schedule', action } satisfies ToWorker);
   if (view.actions.some((a) => a.atEvent > f.events) || worker === undefined || view.hung || view.ended !== undefined) {
     // Acting in the past rewrites the future: drop later actions and replay to here.
     view.actions = view.actions.filter((a) => a.atEvent <= f.events);
-    view.actions.push({ ...body, atEvent: f.events } as Action);
+    view.actions.push(action);
     writeUrl();
-    startWorker({ events: f.events }, view.playing);
+    goTo({ events: f.events }, view.playing);
     return;
   }
   send({ type: 'action', action: body });
@@ -283,6 +395,8 @@ function newRun(): void {
   view.actions = [];
   view.maxTimeMs = 0;
   view.frame = undefined;
+  hangAtMs = Number.POSITIVE_INFINITY;
+  dropCheckpoints();
   hideVerdict();
   writeUrl();
   startWorker(null, true);
@@ -308,7 +422,7 @@ function renderMarks(): void {
       t.textContent = `${(m.atMs / 1000).toFixed(2)}s`;
       li.append(t, `${m.kind === 'fail' ? '✗ ' : m.kind === 'pass' ? '✓ ' : ''}${m.text}`);
       li.title = 'go to this moment';
-      li.onclick = () => startWorker({ events: m.atEvent }, false);
+      li.onclick = () => goTo({ events: m.atEvent }, false);
       return li;
     }),
   );
@@ -434,6 +548,8 @@ function displayTime(): number {
   return Math.min(t, f.nextEventMs ?? t);
 }
 
+let lastTextWall = 0;
+const clockEl = $('clock');
 let framesThisSecond = 0;
 let secondStart = performance.now();
 
@@ -457,9 +573,15 @@ function draw(): void {
   }
   const t = displayTime();
   const n = f.nodes.length;
-  $('clock').textContent = `${(t / 1000).toFixed(3)} s · ${f.events} events`;
-  const slider = $<HTMLInputElement>('time');
-  if (document.activeElement !== slider) slider.value = String(Math.round((t / Math.max(view.maxTimeMs, 1)) * 1000));
+  // The page's text and slider change at most ten times a second: layout is not free.
+  if (wall - lastTextWall > 100 || !view.playing) {
+    lastTextWall = wall;
+    const clock = `${(t / 1000).toFixed(3)} s · ${f.events} events`;
+    if (clockEl.textContent !== clock) clockEl.textContent = clock;
+    const slider = $<HTMLInputElement>('time');
+    const value = String(Math.round((t / Math.max(view.maxTimeMs, 1)) * 1000));
+    if (document.activeElement !== slider && slider.value !== value) slider.value = value;
+  }
 
   // Links, cut ones dashed red.
   const cut = new Set(f.cuts.map(([a, b]) => `${a}-${b}`));
@@ -487,7 +609,7 @@ function draw(): void {
 
   drawFlights(t, n);
   for (const node of f.nodes) drawNode(node, n, t);
-  drawLogs(f);
+  drawLogsCached(f);
 
   ctx2d.fillStyle = '#424242';
   ctx2d.font = '13px system-ui';
@@ -590,7 +712,30 @@ function drawNode(node: NodeView, n: number, t: number): void {
   ctx2d.textAlign = 'left';
 }
 
-function drawLogs(f: Frame): void {
+/** The logs change only with a new frame: they are drawn once per frame into a layer and copied. */
+const logLayer = document.createElement('canvas');
+let logLayerOf: Frame | undefined;
+let logLayerSize = '';
+
+function drawLogsCached(f: Frame): void {
+  const dpr = window.devicePixelRatio || 1;
+  const size = `${canvas.width}x${canvas.height}`;
+  if (logLayerOf !== f || logLayerSize !== size) {
+    logLayer.width = canvas.width;
+    logLayer.height = canvas.height;
+    const layer = logLayer.getContext('2d')!;
+    layer.setTransform(dpr, 0, 0, dpr, 0, 0);
+    drawLogs(f, layer);
+    logLayerOf = f;
+    logLayerSize = size;
+  }
+  ctx2d.save();
+  ctx2d.setTransform(1, 0, 0, 1, 0, 0);
+  ctx2d.drawImage(logLayer, 0, 0);
+  ctx2d.restore();
+}
+
+function drawLogs(f: Frame, ctx2d: CanvasRenderingContext2D): void {
   const left = layout.logLeft;
   const top = 50;
   const rowH = Math.min(44, (layout.height - top - 80) / Math.max(1, f.nodes.length));
@@ -743,6 +888,8 @@ function listenForBuilds(): void {
     showBuildErrors([]);
     if (data.version === view.codeVersion) return;
     view.codeVersion = data.version;
+    hangAtMs = Number.POSITIVE_INFINITY;
+    dropCheckpoints();
     // The new code replays the same run to the same instant, and plays on if it was playing.
     const f = view.frame;
     startWorker(f === undefined ? null : { timeMs: f.timeMs }, view.playing || f === undefined);

@@ -59,6 +59,15 @@ class Pacer implements SessionHost {
     this.decide();
   }
 
+  seek(target: NonNullable<Target>, speed: number): void {
+    this.mode = 'target';
+    this.target = target;
+    this.thenPlay = speed > 0;
+    if (speed > 0) this.speed = speed;
+    this.lastFrameWallMs = 0;
+    this.decide();
+  }
+
   private anchor(): void {
     this.anchorWallMs = realPerformanceNow();
     this.anchorSimMs = this.shownSimMs;
@@ -193,6 +202,11 @@ globalThis.addEventListener('message', (event: MessageEvent<ToWorker>) => {
       realSetTimeout(() => pacer.sendFrame(pacer.mode === 'paused'), 0);
       return;
     }
+    case 'seek':
+      return pacer.seek(m.target, m.speed);
+    case 'schedule':
+      pacer.session?.schedule(m.action);
+      return;
     case 'ping':
       post({ type: 'pong', id: m.id });
       return;

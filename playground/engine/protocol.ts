@@ -111,6 +111,10 @@ export type ToWorker =
   | { type: 'pause' }
   | { type: 'step' }
   | { type: 'action'; action: ActionBody }
+  /** Run on (at full speed) to `target`, then pause, or play on at `speed` if it is above 0. */
+  | { type: 'seek'; target: NonNullable<Target>; speed: number }
+  /** An action taken elsewhere (in the page's main run) that this run must apply when it gets there. */
+  | { type: 'schedule'; action: Action }
   | { type: 'ping'; id: number };
 
 /** Where a (re)started run should stop and wait: an instant, an event count, or nowhere (play on). */

@@ -104,6 +104,13 @@ export class Session {
     return action;
   }
 
+  /** Adds an action this run will apply when it has fired `action.atEvent` events (not in its past). */
+  schedule(action: Action): void {
+    if (action.atEvent < this.eventsFired) throw new RangeError(`action at event ${action.atEvent} is in the past of this run (event ${this.eventsFired})`);
+    this.pending.push(action);
+    this.pending.sort((a, b) => a.atEvent - b.atEvent);
+  }
+
   /** The state to draw now, with the flights and marks new since the last frame. */
   frame(timeMs = now()): Frame {
     const c = this.cluster;
