@@ -11,6 +11,7 @@ import { makeBuilder, type BuildResult, type BuiltFile, type BundleOptions } fro
 const types: Record<string, string> = {
   html: 'text/html; charset=utf-8',
   js: 'text/javascript; charset=utf-8',
+  json: 'application/json; charset=utf-8',
   map: 'application/json; charset=utf-8',
 };
 
@@ -28,6 +29,8 @@ export interface PlaygroundServer {
 export interface ServeOptions extends BundleOptions {
   port: number;
   host?: string;
+  /** More files to serve beside the page (e.g. trace.json of a recorded run). */
+  files?: Map<string, Uint8Array>;
   /** Told of every rebuild (for the command's output). */
   onBuild?: (result: BuildResult, version: number) => void;
 }
@@ -106,7 +109,8 @@ export async function servePlayground(options: ServeOptions): Promise<Playground
       req.on('close', () => clients.delete(res));
       return;
     }
-    const file = files.get(path);
+    const extra = options.files?.get(path);
+    const file = files.get(path) ?? (extra === undefined ? undefined : { path, contents: extra });
     if (file === undefined) {
       res.writeHead(404, { 'content-type': 'text/plain' });
       res.end(`not found: ${path}`);

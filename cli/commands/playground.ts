@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { spawn } from 'node:child_process';
 import { intFlag, stringFlag, type CommandSpec, type Parsed } from '../args.ts';
@@ -50,8 +50,33 @@ export async function playgroundCommand(parsed: Parsed, ctx: CliContext): Promis
   }
 
   const port = parsed.values.port === undefined ? defaultPort : intFlag(parsed, 'port', defaultPort, 0, 65535);
+  await serveUntilStopped(port, parsed.values['no-open'] !== true, '', new Map(), ctx);
+  return exitCode.ok;
+}
+
+/** Where `lab replay --playground` records the trace when no --trace is given. */
+export function playgroundTracePath(ctx: CliContext, baseSeed: string): string {
+  const dir = join(ctx.root, '.lab', 'playground');
+  mkdirSync(dir, { recursive: true });
+  return join(dir, `replay-${baseSeed}.json`);
+}
+
+/** `lab replay … --playground`: serves the page with the recorded run, opened at its failure (or its end). */
+export async function showInPlayground(traceFile: string, open: boolean, ctx: CliContext): Promise<void> {
+  const text = readFileSync(traceFile, 'utf8');
+  const trace = JSON.parse(text) as { events: { t: number; k: string }[] };
+  const failure = trace.events.find((e) => e.k === 'failure');
+  const atMs = failure?.t ?? trace.events.at(-1)?.t ?? 0;
+  const query = `?trace=trace.json&t=${atMs}`;
+  ctx.stdout.write(`\nthe run in the playground, at ${failure === undefined ? 'its end' : 'the failure'} (${(atMs / 1000).toFixed(3)} s):\n`);
+  await serveUntilStopped(0, open, query, new Map([['trace.json', new TextEncoder().encode(text)]]), ctx);
+}
+
+async function serveUntilStopped(port: number, open: boolean, query: string, files: Map<string, Uint8Array>, ctx: CliContext): Promise<void> {
+  const playground = await import('../../playground/index.ts');
   const server = await playground.servePlayground({
     port,
+    files,
     onBuild: (result, version) => {
       if (result.errors.length > 0) ctx.stderr.write(`lab playground: compile error (the page shows it):\n${result.errors.join('\n\n')}\n`);
       else if (version > 1) ctx.stdout.write(`rebuilt in ${result.ms.toFixed(0)} ms; the page runs the new code\n`);
@@ -60,8 +85,9 @@ export async function playgroundCommand(parsed: Parsed, ctx: CliContext): Promis
     throw new UsageError((e as Error).message);
   });
   const first = server.state();
-  ctx.stdout.write(`raftlab playground: ${server.url}  (built in ${first.lastBuildMs.toFixed(0)} ms${first.errors.length > 0 ? ', with compile errors' : ''}; Ctrl-C stops it)\n`);
-  if (parsed.values['no-open'] !== true) openBrowser(server.url, ctx);
+  const url = `${server.url}${query}`;
+  ctx.stdout.write(`raftlab playground: ${url}  (built in ${first.lastBuildMs.toFixed(0)} ms${first.errors.length > 0 ? ', with compile errors' : ''}; Ctrl-C stops it)\n`);
+  if (open) openBrowser(url, ctx);
   await new Promise<void>((resolveStop) => {
     const stop = (): void => {
       process.off('SIGINT', stop);
@@ -72,7 +98,6 @@ export async function playgroundCommand(parsed: Parsed, ctx: CliContext): Promis
     process.on('SIGTERM', stop);
   });
   await server.close();
-  return exitCode.ok;
 }
 
 /** Opens `url` in the desktop's browser; says so if there is none. */

@@ -6,6 +6,8 @@
  */
 import type { Action, ActionBody, Flight, Frame, FromWorker, Mark, NodeView, RunConfig, Target, ToWorker } from '../engine/protocol.ts';
 import { scenes } from '../engine/scenes.ts';
+import type { Trace } from '../../trace/types.ts';
+import { TracePlayer } from './trace-player.ts';
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 
@@ -123,7 +125,23 @@ function writeUrl(): void {
 // ---------------------------------------------------------------------------------------
 // The worker
 
-let worker: Worker | undefined;
+/** A run the page shows: the simulation's Web Worker, or a recorded trace played in the page. */
+interface RunWorker {
+  postMessage(m: ToWorker): void;
+  terminate(): void;
+  onmessage: ((e: MessageEvent<FromWorker>) => void) | null;
+  onerror: ((e: ErrorEvent) => void) | null;
+}
+
+/** A recorded graded run (`?trace=FILE`), shown instead of a live simulation. */
+let recorded: Trace | undefined;
+
+function makeWorker(): RunWorker {
+  if (recorded !== undefined) return new TracePlayer(recorded);
+  return new Worker(`worker.js?v=${view.codeVersion}`) as unknown as RunWorker;
+}
+
+let worker: RunWorker | undefined;
 let lastPong = 0;
 let pingId = 0;
 let frameWall = 0;
@@ -143,7 +161,7 @@ function startWorker(target: Target, playAfter: boolean): void {
   flights = [];
   view.marks = [];
   renderMarks();
-  const w = new Worker(`worker.js?v=${view.codeVersion}`);
+  const w = makeWorker();
   adopt(w);
   view.playing = playAfter;
   view.paused = !playAfter;
@@ -152,7 +170,7 @@ function startWorker(target: Target, playAfter: boolean): void {
 }
 
 /** Makes `w` the run the page shows. */
-function adopt(w: Worker): void {
+function adopt(w: RunWorker): void {
   view.workerStarts++;
   view.firstFrameAt = 0;
   worker = w;
@@ -174,7 +192,7 @@ function adopt(w: Worker): void {
 
 interface Checkpoint {
   timeMs: number;
-  worker: Worker;
+  worker: RunWorker;
   frame: Frame | undefined;
   ready: boolean;
   flights: Flight[];
@@ -202,13 +220,13 @@ function dropCheckpoints(keep: (c: Checkpoint) => boolean = () => false): void {
 
 /** Starts building the next missing checkpoint, one at a time. */
 function buildCheckpoint(): void {
-  if (checkpoints.some((c) => !c.ready) || view.hung) return;
+  if (recorded !== undefined || checkpoints.some((c) => !c.ready) || view.hung) return;
   // k = 0: the run's start, so that even going back to the first seconds skips starting a worker.
   for (let k = 0; k <= checkpointsMax; k++) {
     const timeMs = k * checkpointEveryMs;
     if (timeMs > view.maxTimeMs || timeMs >= hangAtMs) return;
     if (checkpoints.some((c) => c.timeMs === timeMs)) continue;
-    const cp: Checkpoint = { timeMs, worker: new Worker(`worker.js?v=${view.codeVersion}`), frame: undefined, ready: false, flights: [], marks: [] };
+    const cp: Checkpoint = { timeMs, worker: makeWorker(), frame: undefined, ready: false, flights: [], marks: [] };
     cp.worker.onmessage = (e: MessageEvent<FromWorker>) => {
       const m = e.data;
       if (m.type !== 'frame') return;
@@ -907,7 +925,29 @@ setupControls();
 resize();
 const initialVersion = Number(new URLSearchParams(location.search).get('v') ?? '0');
 view.codeVersion = Number.isFinite(initialVersion) ? initialVersion : 0;
-writeUrl();
-startWorker(null, new URLSearchParams(location.search).get('paused') === null);
-listenForBuilds();
 requestAnimationFrame(draw);
+const traceUrl = new URLSearchParams(location.search).get('trace');
+if (traceUrl !== null) void openTrace(traceUrl);
+else {
+  writeUrl();
+  startWorker(null, new URLSearchParams(location.search).get('paused') === null);
+  listenForBuilds();
+}
+
+/** Shows a recorded graded run, at `?t=` ms (the failure) if given. */
+async function openTrace(url: string): Promise<void> {
+  try {
+    const response = await fetch(url);
+    if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+    const trace = (await response.json()) as Trace;
+    if (trace.format !== 'raftlab-trace' || !Array.isArray(trace.events)) throw new Error(`${url} is not a raftlab trace`);
+    recorded = trace;
+  } catch (e) {
+    showVerdict('fail', `Could not load the recorded run: ${(e as Error).message}`);
+    return;
+  }
+  for (const id of ['scene', 'servers', 'seed', 'new-run', 'drop', 'dmin', 'dmax', 'command', 'submit']) ($(id) as HTMLInputElement).disabled = true;
+  const at = Number(new URLSearchParams(location.search).get('t'));
+  view.maxTimeMs = recorded.events.at(-1)?.t ?? 0;
+  startWorker(Number.isFinite(at) && at > 0 ? { timeMs: at } : null, false);
+}

@@ -25,6 +25,8 @@ export type MakeRaft = (peers: ClientEnd[], me: number, persister: Persister, ap
 export interface ClusterObserver {
   flight(f: Flight): void;
   applied(server: number, msg: ApplyMsg): void;
+  crashed(server: number): void;
+  started(server: number, index: number, term: number, isLeader: boolean): void;
 }
 
 export interface NetSettings {
@@ -133,6 +135,7 @@ export class PlaygroundCluster {
     // The killed instance may still write to its persister; the next start gets a copy taken now.
     this.persisters[i] = this.persisters[i]!.Copy();
     asServer(String(i), () => rf.Kill());
+    this.observer.crashed(i);
     this.rewire();
   }
 
@@ -156,6 +159,7 @@ export class PlaygroundCluster {
         const [, isLeader] = rf.GetState() as [number, boolean];
         if (isLeader !== true) continue;
         const r = asServer(String(i), () => rf.Start(command)) as [number, number, boolean];
+        if (Array.isArray(r) && typeof r[0] === 'number' && typeof r[1] === 'number') this.observer.started(i, r[0], r[1], r[2] === true);
         if (Array.isArray(r) && r[2] === true) return i;
       } catch {
         // The monitor reports a GetState that throws; Start throwing fails the run by itself.

@@ -6,7 +6,8 @@
  * page's worker when the animation's clock reaches it. Same seed, same actions: the same run,
  * event for event, in either host (the trace hash proves it).
  */
-import { describeThrown, lastRunInfo, nextEventAtMs, now, runSimulation, sleep } from '../../sim/index.ts';
+import { currentRuntime, describeThrown, lastRunInfo, nextEventAtMs, now, runSimulation, sleep } from '../../sim/index.ts';
+import { SafetyMonitor } from '../../tester/safety.ts';
 import { PlaygroundCluster, type MakeRaft } from './cluster.ts';
 import { crashedView, inspectRaft } from './inspect.ts';
 import { Monitor } from './monitor.ts';
@@ -146,12 +147,23 @@ export class Session {
     const { servers, dropRate, delayMinMs, delayMaxMs } = this.config;
     this.monitor = new Monitor(servers, (_key, text) => this.mark('fail', text));
     const monitor = this.monitor;
-    this.cluster = new PlaygroundCluster(servers, { dropRate, delayMinMs, delayMaxMs }, {
+    // The graded tests' safety monitors too: a violation ends the run with the tester's verdict.
+    let cluster: PlaygroundCluster | undefined;
+    const safety = new SafetyMonitor({ n: servers, raftOf: (i) => cluster?.rafts[i] ?? null }, servers);
+    cluster = new PlaygroundCluster(servers, { dropRate, delayMinMs, delayMaxMs }, {
       flight: (f) => {
         if (this.host.draws && this.flights.length < bufferMax) this.flights.push(f);
       },
-      applied: (i, msg) => monitor.applied(i, msg),
+      applied: (i, msg) => {
+        monitor.applied(i, msg);
+        if (msg !== null && typeof msg === 'object' && msg.CommandValid === true) safety.onApply(i, msg.CommandIndex, msg.Command);
+      },
+      crashed: (i) => safety.onCrash(i),
+      started: (i, index, term, isLeader) => safety.onStart(i, index, term, isLeader),
     }, this.make);
+    this.cluster = cluster;
+    cluster.net.setHandledObserver((rpc) => safety.onHandled(rpc));
+    currentRuntime().addEventHook(() => safety.afterEvent());
     const scene = findScene(this.config.scene)!;
     scene.script(this.sceneContext()).catch((e: unknown) => this.mark('fail', `the scene stopped: ${describeThrown(e).split('\n')[0]}`));
     await sleep(untilMs);
