@@ -11,6 +11,9 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { Session, immediateHost, servePlayground, type Action, type Frame, type PlaygroundServer, type RunConfig } from '../index.ts';
+import { runSimulation } from '../../sim/index.ts';
+import { TraceRecorder, setActiveRecorder, type Trace } from '../../trace/index.ts';
+import { runScenario } from '../../trace/tests/scenario.ts';
 
 const chromiumPath = '/usr/bin/chromium';
 const root = resolve(import.meta.dirname, '../..');
@@ -48,22 +51,37 @@ const hashActions: Action[] = [
   { kind: 'restart', server: 2, atEvent: 1500 },
 ];
 let inNode: { traceHash: string; events: number } | undefined;
+/** A recorded run that fails (as `lab replay --playground` records one), and the server showing it. */
+let failedTrace: Trace | undefined;
+let traceServer: PlaygroundServer | undefined;
 
 beforeAll(async () => {
   // Run in Node before the server and the browser exist: while a simulated run is on, the
   // process's timers are virtual, and a browser driver's own timers would join the run.
   inNode = await new Session(hashConfig, hashActions, immediateHost).run(8000);
+  const recorder = new TraceRecorder();
+  setActiveRecorder(recorder);
+  recorder.meta({ test: 'scenario that fails', seed: '3', mode: 'virtual', servers: 5 });
+  try {
+    await runSimulation(() => runScenario({ servers: 5, durationMs: 4000, fail: true }), { seed: '3', mode: 'virtual' });
+  } finally {
+    recorder.detach();
+    setActiveRecorder(undefined);
+  }
+  failedTrace = recorder.toJSON();
   if (!existsSync(chromiumPath)) throw new Error(`the playground's browser test needs Debian's Chromium at ${chromiumPath}; install it with: apt-get install -y chromium`);
   mkdirSync(artifacts, { recursive: true });
   mkdirSync(liveDir, { recursive: true });
   writeFileSync(liveRaft, reexport('version 0'));
   server = await servePlayground({ port: 0, raftFile: liveRaft });
+  traceServer = await servePlayground({ port: 0, files: new Map([['trace.json', new TextEncoder().encode(JSON.stringify(failedTrace))]]) });
   browser = await chromium.launch({ executablePath: chromiumPath, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
 }, 60_000);
 
 afterAll(async () => {
   await browser?.close();
   await server?.close();
+  await traceServer?.close();
   rmSync(liveDir, { recursive: true, force: true });
 });
 
@@ -209,12 +227,18 @@ describe('playground in headless Chromium', () => {
     const page = await open('seed=5&scene=election&speed=1', errors);
     await page.waitForFunction(() => ((window as unknown as { __playground: View }).__playground.frame?.timeMs ?? 0) > 500);
     const saves: number[] = [];
+    const builds: number[] = [];
     for (let i = 1; i <= 3; i++) {
       const v0 = await read(page);
       const saved = Date.now();
       writeFileSync(liveRaft, reexport(`version ${i}`));
-      await page.waitForFunction((n) => { const w = (window as unknown as { __playground: View }).__playground; return w.codeVersion > n && w.firstFrameAt > 0; }, v0.codeVersion, { timeout: 20_000, polling: 5 });
+      await page
+        .waitForFunction((n) => { const w = (window as unknown as { __playground: View }).__playground; return w.codeVersion > n && w.firstFrameAt > 0; }, v0.codeVersion, { timeout: 30_000, polling: 5 })
+        .catch(async (e: unknown) => {
+          throw new Error(`the page did not run version ${i}: server ${JSON.stringify(server!.state())}, page ${JSON.stringify({ codeVersion: (await read(page)).codeVersion, errors: (await read(page)).buildErrors })}: ${String(e)}`);
+        });
       saves.push(Date.now() - saved);
+      builds.push(server!.state().lastBuildMs);
       expect((await read(page)).workerStarts).toBeGreaterThan(v0.workerStarts);
     }
     writeFileSync(liveRaft, `// broken\nexport * from '../../raft/raft.ts';\nconst x: number = ;\n`);
@@ -226,12 +250,35 @@ describe('playground in headless Chromium', () => {
     writeFileSync(liveRaft, reexport('fixed'));
     await page.waitForFunction(() => (window as unknown as { __playground: View }).__playground.buildErrors.length === 0, undefined, { timeout: 20_000 });
     expect(await page.locator('#overlay').isVisible()).toBe(false);
-    const report = `playground_save_to_running_ms=${saves.join(',')}`;
+    const report = `playground_save_to_running_ms=${saves.join(',')} of which rebuild_ms=${builds.map((b) => b.toFixed(0)).join(',')}`;
     console.log(report);
     writeFileSync(join(artifacts, 'playground-save.txt'), `${report}\n`);
     expect(errors).toEqual([]);
     await page.close();
   }, 120_000);
+
+  it('shows a recorded failed run at the moment of its failure, and plays it back and forth', async () => {
+    const failure = failedTrace!.events.find((e) => e.k === 'failure')!;
+    expect(failure).toBeDefined();
+    const errors: string[] = [];
+    const page = await open(`trace=trace.json&t=${failure.t}`, errors, traceServer!.url);
+    await page.waitForFunction(() => (window as unknown as { __playground: View }).__playground.paused);
+    let v = await read(page);
+    expect(v.frame!.timeMs).toBe(failure.t);
+    expect(v.frame!.nodes).toHaveLength(5);
+    expect(v.marks.some((m) => m.kind === 'fail' && m.atMs === failure.t)).toBe(true);
+    expect(await page.locator('#verdict').innerText()).toMatch(/misbehaved/);
+    // Back one event, forward one: the same state.
+    const here = JSON.stringify(v.frame!.nodes);
+    await page.click('#back');
+    await page.waitForFunction((n) => (window as unknown as { __playground: View }).__playground.frame?.events === n - 1, v.frame!.events);
+    await page.click('#step');
+    await page.waitForFunction((n) => (window as unknown as { __playground: View }).__playground.frame?.events === n, v.frame!.events);
+    v = await read(page);
+    expect(JSON.stringify(v.frame!.nodes)).toBe(here);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 60_000);
 
   it('stops a Raft that never yields; the controls keep working', async () => {
     writeFileSync(
