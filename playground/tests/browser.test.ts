@@ -3,8 +3,9 @@
  * on the reference Raft elects one leader; a step back and a step forward give the same state;
  * a run in the page has the trace hash of the same run in Node; saving the Raft file reruns
  * the new code, a compile error shows with its file and line, and a Raft that never yields is
- * stopped while the page keeps working. Takes the screenshot docs/playground.md shows, and
- * prints the frame rate, save-to-running and jump-back times.
+ * stopped while the page keeps working. Takes the screenshot docs/playground.md shows (into
+ * .lab/artifacts/, or docs/ with LAB_UPDATE_DOCS=1), and prints the frame rate (with a blank
+ * page's as the baseline), save-to-running and jump-back times.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -183,7 +184,8 @@ describe('playground in headless Chromium', () => {
     await page.waitForFunction(() => ((window as unknown as { __playground: View }).__playground.frame?.timeMs ?? 0) > 1100, undefined, { timeout: 30_000 });
     await page.click('#play');
     await page.waitForTimeout(300);
-    await page.screenshot({ path: join(root, 'docs', 'playground.png') });
+    // docs/playground.png is this picture; LAB_UPDATE_DOCS=1 writes it there.
+    await page.screenshot({ path: process.env.LAB_UPDATE_DOCS === '1' ? join(root, 'docs', 'playground.png') : join(artifacts, 'playground.png') });
 
     const report = `playground_fps_5_nodes_real_time=${fps.toFixed(1)} blank_page_fps=${baselineFps.toFixed(1)} jump_back_ms_in_60s_run=${jumps.map((j) => j.toFixed(0)).join(',')} (to 30 s, 59 s, 1 s)`;
     console.log(report);
