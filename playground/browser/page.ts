@@ -33,6 +33,8 @@ interface PlaygroundView {
   firstFrameAt: number;
   /** Frames drawn in the last full second. */
   fps: number;
+  /** Mean time of one draw, ms (recent frames). */
+  drawMs: number;
   hung: boolean;
   ended: Extract<FromWorker, { type: 'ended' }> | undefined;
   maxTimeMs: number;
@@ -53,6 +55,7 @@ const view: PlaygroundView = {
   workerStarts: 0,
   firstFrameAt: 0,
   fps: 0,
+  drawMs: 0,
   hung: false,
   ended: undefined,
   maxTimeMs: 0,
@@ -573,8 +576,17 @@ let secondStart = performance.now();
 
 function draw(): void {
   requestAnimationFrame(draw);
+  const started = performance.now();
+  try {
+    drawScene(started);
+  } finally {
+    view.drawMs = view.drawMs * 0.9 + (performance.now() - started) * 0.1;
+  }
+}
+
+function drawScene(started: number): void {
   framesThisSecond++;
-  const wall = performance.now();
+  const wall = started;
   if (wall - secondStart >= 1000) {
     view.fps = (framesThisSecond * 1000) / (wall - secondStart);
     framesThisSecond = 0;
@@ -900,10 +912,17 @@ function showBuildErrors(errors: string[]): void {
 function listenForBuilds(): void {
   if (!('EventSource' in window) || location.protocol === 'file:') return;
   const source = new EventSource('events');
+  let first = true;
   source.addEventListener('build', (e) => {
     const data = JSON.parse((e as MessageEvent<string>).data) as { version: number; errors: string[] };
     if (data.errors.length > 0) return showBuildErrors(data.errors);
     showBuildErrors([]);
+    // The first message says which build this page loaded: nothing to rerun.
+    if (first) {
+      first = false;
+      view.codeVersion = data.version;
+      return;
+    }
     if (data.version === view.codeVersion) return;
     view.codeVersion = data.version;
     hangAtMs = Number.POSITIVE_INFINITY;
@@ -929,8 +948,9 @@ requestAnimationFrame(draw);
 const traceUrl = new URLSearchParams(location.search).get('trace');
 if (traceUrl !== null) void openTrace(traceUrl);
 else {
+  const startPaused = new URLSearchParams(location.search).get('paused') !== null;
   writeUrl();
-  startWorker(null, new URLSearchParams(location.search).get('paused') === null);
+  startWorker(null, !startPaused);
   listenForBuilds();
 }
 
