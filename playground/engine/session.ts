@@ -8,6 +8,7 @@
  */
 import { currentRuntime, describeThrown, lastRunInfo, nextEventAtMs, now, runSimulation, sleep } from '../../sim/index.ts';
 import { SafetyMonitor } from '../../tester/safety.ts';
+import { TestFailure } from '../../tester/failure.ts';
 import { PlaygroundCluster, type MakeRaft } from './cluster.ts';
 import { crashedView, inspectRaft } from './inspect.ts';
 import { Monitor } from './monitor.ts';
@@ -48,6 +49,14 @@ export function checkConfig(c: RunConfig): string {
   if (!(c.dropRate >= 0 && c.dropRate <= 1)) return `dropRate must be from 0 to 1, got ${c.dropRate}`;
   if (!(c.delayMinMs >= 0 && c.delayMaxMs >= c.delayMinMs && c.delayMaxMs <= 5000)) return `delays must satisfy 0 <= min <= max <= 5000 ms, got ${c.delayMinMs}..${c.delayMaxMs}`;
   return '';
+}
+
+/** A tester verdict as the tester's report words it: the check, the message, what was expected and seen. */
+function describeFailure(f: TestFailure): string {
+  const lines = [`${f.check}: ${f.message}`];
+  if (f.details.expected !== undefined) lines.push(`expected: ${f.details.expected}`);
+  if (f.details.seen !== undefined) lines.push(`seen: ${f.details.seen}`);
+  return lines.join('\n');
 }
 
 export class Session {
@@ -91,7 +100,7 @@ export class Session {
       return { ok, message: ok ? 'the run ended with no failed check' : `${this.failures} check(s) failed`, traceHash: result.traceHash, timeMs: result.elapsedMs, events: result.events, realMs: performance.now() - started };
     } catch (e) {
       const info = lastRunInfo();
-      const message = describeThrown(e);
+      const message = e instanceof TestFailure ? describeFailure(e) : describeThrown(e);
       this.mark('fail', message.split('\n').slice(0, 6).join('\n'));
       return { ok: false, message, traceHash: info.traceHash, timeMs: info.elapsedMs, events: info.events, realMs: performance.now() - started };
     }

@@ -38,7 +38,7 @@ describe('playground runs in Node', () => {
     expect(await run(actions.map((x) => (x.kind === 'submit' ? { ...x, atEvent: 1500 } : x)))).not.toBe(first);
   });
 
-  it('marks two leaders in one term', async () => {
+  it('gives a Raft that leads without an election the tester\'s Election Safety verdict', async () => {
     // Server 3 claims to lead in whatever term it is in: a second leader beside the real one.
     const lying: MakeRaft = (peers, me, persister, applyCh) => {
       const rf = Make(peers, me, persister, applyCh);
@@ -48,9 +48,8 @@ describe('playground runs in Node', () => {
       return rf;
     };
     const marks = await marksOf('election', 3000, lying);
-    expect(marks.some((m) => m.kind === 'fail' && /two leaders in term \d+/.test(m.text))).toBe(true);
-    // The graded tests' safety monitor ends the run with its own verdict.
-    expect(marks.some((m) => m.kind === 'fail' && /two leaders in term \d+: server \d and server \d/.test(m.text))).toBe(true);
+    // The graded tests' safety monitor ends the run with its own verdict, named after the property.
+    expect(marks.some((m) => m.kind === 'fail' && /^Election Safety: /.test(m.text))).toBe(true);
   });
 
   it('marks nonsense from GetState as the tester does', async () => {
