@@ -346,7 +346,9 @@ setInterval(() => {
 // Controls
 
 function updatePlayButton(): void {
-  $('play').textContent = view.playing ? 'pause' : 'play';
+  const text = view.playing ? 'pause' : 'play';
+  const button = $('play');
+  if (button.textContent !== text) button.textContent = text;
 }
 
 function play(): void {
