@@ -748,18 +748,30 @@ function drawNode(node: NodeView, n: number, t: number): void {
 const logLayer = document.createElement('canvas');
 let logLayerOf: Frame | undefined;
 let logLayerSize = '';
+let logLayerKey = '';
 
 function drawLogsCached(f: Frame): void {
   const dpr = window.devicePixelRatio || 1;
   const size = `${canvas.width}x${canvas.height}`;
-  if (logLayerOf !== f || logLayerSize !== size) {
+  if (logLayerSize !== size) {
+    // Resizing a canvas reallocates it: only when the page itself was resized.
     logLayer.width = canvas.width;
     logLayer.height = canvas.height;
-    const layer = logLayer.getContext('2d')!;
-    layer.setTransform(dpr, 0, 0, dpr, 0, 0);
-    drawLogs(f, layer);
-    logLayerOf = f;
     logLayerSize = size;
+    logLayerKey = '';
+  }
+  if (logLayerOf !== f) {
+    logLayerOf = f;
+    // Most frames change no log, commit index or role: then the layer stays as it is.
+    const key = JSON.stringify(f.nodes.map((n) => [n.role, n.log?.length, n.lastIndex, n.log?.at(-1)?.term, n.log?.[0]?.index, n.commitIndex, n.applied]));
+    if (key !== logLayerKey) {
+      logLayerKey = key;
+      const layer = logLayer.getContext('2d')!;
+      layer.setTransform(1, 0, 0, 1, 0, 0);
+      layer.clearRect(0, 0, logLayer.width, logLayer.height);
+      layer.setTransform(dpr, 0, 0, dpr, 0, 0);
+      drawLogs(f, layer);
+    }
   }
   ctx2d.save();
   ctx2d.setTransform(1, 0, 0, 1, 0, 0);
