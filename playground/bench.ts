@@ -9,7 +9,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadavg } from 'node:os';
 import { chromium, type Page } from 'playwright-core';
-import { projectRoot, servePlayground } from './index.ts';
+import { Session, immediateHost, projectRoot, servePlayground } from './index.ts';
 
 const liveDir = join(projectRoot, '.lab', 'playground-bench');
 const liveRaft = join(liveDir, 'raft.ts');
@@ -30,11 +30,14 @@ async function waitFor(page: Page, expr: string, timeoutMs = 400_000): Promise<v
 }
 
 async function main(): Promise<void> {
+  // Baseline in the same minute: the same 60 s run replayed in Node, before the browser starts.
+  const nodeRun = await new Session({ seed: '11', scene: 'election', servers: 5, dropRate: 0, delayMinMs: 10, delayMaxMs: 30 }, [], immediateHost).run(60_000);
+  const baseline = `node_replay_60s_ms=${nodeRun.realMs.toFixed(0)} (${nodeRun.events} events, ${((nodeRun.realMs * 1000) / nodeRun.events).toFixed(0)} us each)`;
   mkdirSync(liveDir, { recursive: true });
   writeFileSync(liveRaft, reexport('bench 0'));
   const server = await servePlayground({ port: 0, raftFile: liveRaft });
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu'] });
-  const lines: string[] = [];
+  const lines: string[] = [baseline];
   try {
     // Frame rate: three rounds of a blank page, then the playground at real time, 5 servers.
     const fps: number[] = [];
