@@ -8,6 +8,7 @@ import { replayCommand, replaySpec } from './commands/replay.ts';
 import { gradeCommand, gradeSpec } from './commands/grade.ts';
 import { handoutCommand, handoutSpec } from './commands/handout.ts';
 import { autograderCommand, autograderSpec } from './commands/autograder.ts';
+import { playgroundCommand, playgroundSpec } from './commands/playground.ts';
 import { delegatedCommands, runDelegated } from './delegated.ts';
 
 interface Command {
@@ -23,6 +24,7 @@ export const commands: Command[] = [
   { spec: gradeSpec, run: gradeCommand },
   { spec: handoutSpec, run: handoutCommand },
   { spec: autograderSpec, run: autograderCommand },
+  { spec: playgroundSpec, run: playgroundCommand },
 ];
 
 function mainHelp(ctx: CliContext): string {

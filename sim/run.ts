@@ -16,6 +16,12 @@ export interface RunOptions {
   onProgress?: (virtualMs: number, server: string | undefined) => void;
   /** Shared memory written at every event: [virtual time, server number or -1] (for a watchdog). */
   progressCell?: Float64Array;
+  /**
+   * Virtual mode: called between two events with the function that fires the next one; it must
+   * call it once, later, from a fresh task (default: setImmediate). A browser page uses it to
+   * play a run at a chosen speed, pause it and act on it between events.
+   */
+  pace?: (next: () => void) => void;
 }
 
 export interface RunResult<T> {
@@ -75,7 +81,7 @@ export async function runSimulation<T>(body: () => Promise<T>, options: RunOptio
 }
 
 async function runVirtual<T>(body: () => Promise<T>, options: RunOptions, limits: VirtualLimits, startReal: number): Promise<RunResult<T>> {
-  const runtime = new VirtualRuntime(options.seed, limits, options.onProgress, options.progressCell);
+  const runtime = new VirtualRuntime(options.seed, limits, options.onProgress, options.progressCell, options.pace);
   const onRejection = (reason: unknown): void => {
     runtime.fail(new UncaughtError(`unhandled promise rejection at virtual time ${runtime.nowMs()} ms${where(runtime.currentServer)}:\n${describeThrown(reason)}`, reason));
   };
@@ -142,6 +148,12 @@ const setImmediateReal = globalThis.setImmediate;
 
 function where(server: string | undefined): string {
   return server === undefined ? '' : ` in server ${server}`;
+}
+
+/** The virtual time of the next pending event of the current run (undefined in real time, outside a run, or when nothing is pending). */
+export function nextEventAtMs(): number | undefined {
+  const runtime = currentRuntime();
+  return runtime instanceof VirtualRuntime ? runtime.nextEventAtMs() : undefined;
 }
 
 /** Mixes a fact into the current run's trace hash (no effect in real time or outside a run). */

@@ -49,6 +49,8 @@ export class VirtualRuntime implements Runtime {
     private readonly onProgress?: (virtualMs: number, server: string | undefined) => void,
     /** Shared memory a watchdog in another thread reads: [virtual time, server number or -1]. */
     private readonly progressCell?: Float64Array,
+    /** Runs `next` (the next event) later; default setImmediate. A host may hold it back to pace the run. */
+    private readonly pace: (next: () => void) => void = realSetImmediate,
   ) {
     this.rng = new Rng(seed);
   }
@@ -92,6 +94,11 @@ export class VirtualRuntime implements Runtime {
         return;
       }
     }
+  }
+
+  /** The virtual time of the next pending event, or undefined when none is pending. */
+  nextEventAtMs(): number | undefined {
+    return this.heap.peekLive()?.atMs;
   }
 
   /** Records a failure from outside the event loop (an unhandled rejection); the driver throws it. */
@@ -193,9 +200,9 @@ export class VirtualRuntime implements Runtime {
           const where = next.server === undefined ? '' : ` in server ${next.server}`;
           this.fail(new UncaughtError(`uncaught exception at virtual time ${this.clockMs} ms${where}:\n${describeThrown(e)}`, e));
         }
-        realSetImmediate(step);
+        this.pace(step);
       };
-      realSetImmediate(step);
+      this.pace(step);
     });
   }
 

@@ -7,6 +7,7 @@ import { outcomeJson, outcomeLines } from '../outcome.ts';
 import { checkSeed, runJobs } from '../run.ts';
 import { traceRequestPath } from '../trace-hook.ts';
 import { StatusLine } from '../ui.ts';
+import { playgroundTracePath, showInPlayground } from './playground.ts';
 
 export const replaySpec: CommandSpec = {
   name: 'replay',
@@ -24,6 +25,8 @@ export const replaySpec: CommandSpec = {
     { name: 'real', type: 'boolean', help: 'run on real time (not reproducible: no trace hash)' },
     { name: 'trace', type: 'string', value: 'FILE', help: 'record the run\'s trace into FILE (JSON) and its timeline page beside it (.html); read it with lab logs FILE' },
     { name: 'json', type: 'boolean', help: 'print the outcome as JSON' },
+    { name: 'playground', type: 'boolean', help: 'then show the recorded run in the playground page, at the moment it failed (Ctrl-C stops it)' },
+    { name: 'no-open', type: 'boolean', help: 'with --playground: print the page\'s address instead of opening a browser' },
   ],
   examples: ['lab replay "initial election" --seed 1234', 'lab replay "Test (2C): Figure 8 (unreliable)" --seed 77 --json'],
   positionals: { min: 1, max: 1, what: 'one test name (in quotes if it has spaces)' },
@@ -35,7 +38,8 @@ export async function replayCommand(parsed: Parsed, ctx: CliContext): Promise<nu
   if (seedFlag === undefined) throw new UsageError('replay needs --seed S: the base seed a failure report (or lab test / lab stress) printed');
   const baseSeed = checkSeed(seedFlag);
   const mode = parsed.values.real === true ? 'real' : 'virtual';
-  const tracePath = traceRequestPath(stringFlag(parsed, 'trace'));
+  const playground = parsed.values.playground === true;
+  const tracePath = traceRequestPath(stringFlag(parsed, 'trace')) ?? (playground ? playgroundTracePath(ctx, baseSeed) : undefined);
 
   const status = new StatusLine(ctx.stderr);
   status.set('finding the test');
@@ -53,6 +57,7 @@ export async function replayCommand(parsed: Parsed, ctx: CliContext): Promise<nu
     ctx.stdout.write(`${traceHashLine(outcome.traceHash, mode, outcome.ok)}\n`);
     if (outcome.trace !== undefined) ctx.stdout.write(`trace: ${outcome.trace.json}\npage:  ${outcome.trace.html}\n`);
   }
+  if (playground && outcome.trace !== undefined) await showInPlayground(outcome.trace.json, parsed.values['no-open'] !== true, ctx);
   return outcome.ok ? exitCode.ok : exitCode.failed;
 }
 
