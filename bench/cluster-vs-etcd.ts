@@ -5,7 +5,7 @@
  * `--durability batch --fsync on`, its default; etcd: its defaults). The systems take turns,
  * round after round (raftlab, etcd, raftlab, etcd, ...), so a load change on the machine hits both.
  *
- *   npx tsx bench/cluster-vs-etcd.ts [--rounds 3] [--seconds 10] [--clients 16]
+ *   npx tsx bench/cluster-vs-etcd.ts [--rounds 3] [--seconds 10] [--clients 16] [--maxraftstate BYTES]
  *     → cluster_put_ops_per_s=…  etcd_put_ops_per_s=…  cluster_vs_etcd_ratio=…
  *       cluster_put_p50_ms=…  cluster_put_p99_ms=…  etcd_put_p50_ms=…  etcd_put_p99_ms=…
  *
@@ -32,6 +32,8 @@ function numberOption(name: string, fallback: number): number {
 const rounds = numberOption('--rounds', 3);
 const seconds = numberOption('--seconds', 10);
 const clients = numberOption('--clients', 16);
+/** Passed to the raftlab nodes when given (their default otherwise). */
+const maxraftstate = args.includes('--maxraftstate') ? numberOption('--maxraftstate', 0) : undefined;
 const warmupMs = 2000;
 const requestTimeoutMs = 10_000;
 
@@ -45,6 +47,8 @@ interface System {
   leader: number;
   request(key: string, value: string): { method: string; path: string; body: string };
   outcome(status: number, body: string): PutOutcome;
+  /** Counters of the leader's disk, read when the measurement starts and ends (raftlab only). */
+  diskCounters?(): Promise<Record<string, number>>;
   stop(): Promise<void>;
 }
 
@@ -53,6 +57,8 @@ interface RoundResult {
   p50Ms: number;
   p99Ms: number;
   failures: number;
+  /** How the leader's disk counters moved during the measurement. */
+  disk: Record<string, number>;
 }
 
 function post(agent: http.Agent, address: Address, method: string, urlPath: string, body: string): Promise<{ status: number; body: string }> {
@@ -80,6 +86,9 @@ async function runLoad(system: System): Promise<RoundResult> {
   const start = performance.now();
   const measureFrom = start + warmupMs;
   const end = measureFrom + seconds * 1000;
+  let diskAtStart: Promise<Record<string, number>> | undefined;
+  const measureTimer = setTimeout(() => (diskAtStart = system.diskCounters?.()), warmupMs);
+  const disk: Record<string, number> = {};
   try {
     await Promise.all(
       Array.from({ length: clients }, async (_, c) => {
@@ -101,12 +110,16 @@ async function runLoad(system: System): Promise<RoundResult> {
         }
       }),
     );
+    const before = await diskAtStart;
+    const after = await system.diskCounters?.();
+    if (before !== undefined && after !== undefined) for (const name of Object.keys(after)) disk[name] = after[name]! - (before[name] ?? 0);
   } finally {
+    clearTimeout(measureTimer);
     agent.destroy();
   }
   latencies.sort((a, b) => a - b);
   const at = (q: number): number => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
-  return { opsPerS: latencies.length / seconds, p50Ms: at(0.5), p99Ms: at(0.99), failures };
+  return { opsPerS: latencies.length / seconds, p50Ms: at(0.5), p99Ms: at(0.99), failures, disk };
 }
 
 async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | null>): Promise<T> {
@@ -123,7 +136,7 @@ async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<
 
 async function startRaftlab(root: string): Promise<System> {
   const dataDir = path.join(root, 'raftlab');
-  const state: ClusterState = await startCluster({ nodes: 3, basePort: await findFreePorts(3), host: '127.0.0.1', dataDir, nodeFlags: ['--durability', 'batch', '--fsync', 'on'], clean: true, log: () => {} });
+  const state: ClusterState = await startCluster({ nodes: 3, basePort: await findFreePorts(3), host: '127.0.0.1', dataDir, nodeFlags: ['--durability', 'batch', '--fsync', 'on', ...(maxraftstate === undefined ? [] : ['--maxraftstate', String(maxraftstate)])], clean: true, log: () => {} });
   const nodes = addresses(state);
   const leader = await waitFor('no raftlab leader', 20_000, async () => {
     const statuses = await Promise.all(nodes.map((a) => fetchStatus(a, 500)));
@@ -140,6 +153,13 @@ async function startRaftlab(root: string): Promise<System> {
       const answer = JSON.parse(body) as { leader?: unknown; error?: unknown };
       if (status === 307 && typeof answer.leader === 'number') return { kind: 'redirect', leader: answer.leader };
       return { kind: 'error', why: `${status} ${String(answer.error)}` };
+    },
+    diskCounters: async () => {
+      const status = await fetchStatus(nodes[leader]!, 2000);
+      const persister = (status?.persister ?? {}) as Record<string, unknown>;
+      const counters: Record<string, number> = {};
+      for (const name of ['saves', 'flushes', 'fsyncs', 'bytesWritten']) if (typeof persister[name] === 'number') counters[name] = persister[name];
+      return counters;
     },
     stop: async () => {
       await stopCluster(state);
@@ -261,7 +281,8 @@ try {
         await system.stop();
       }
       results[name].push(result);
-      console.log(`${name}_round${round}_put_ops_per_s=${result.opsPerS.toFixed(0)} ${name}_round${round}_put_p50_ms=${result.p50Ms.toFixed(1)} ${name}_round${round}_put_p99_ms=${result.p99Ms.toFixed(1)} ${name}_round${round}_put_failures=${result.failures} load=${os.loadavg()[0]!.toFixed(2)}`);
+      const disk = Object.entries(result.disk).map(([k, v]) => ` ${name}_round${round}_leader_${k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}=${v}`).join('');
+      console.log(`${name}_round${round}_put_ops_per_s=${result.opsPerS.toFixed(0)} ${name}_round${round}_put_p50_ms=${result.p50Ms.toFixed(1)} ${name}_round${round}_put_p99_ms=${result.p99Ms.toFixed(1)} ${name}_round${round}_put_failures=${result.failures}${disk} load=${os.loadavg()[0]!.toFixed(2)}`);
     }
   }
   const figure = (name: 'cluster' | 'etcd', pick: (r: RoundResult) => number): number => median(results[name].map(pick));
