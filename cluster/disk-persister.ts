@@ -48,7 +48,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { PersisterLike } from '../persister/index.ts';
-import { LogDamage, diffState, encodeLogFile, encodeRecord, scanLog } from './state-log.ts';
+import { LogDamage, diffState, encodeLogFile, encodeRecord, scanLog, type LogScan } from './state-log.ts';
 import type { OutputGate } from './transport.ts';
 
 export type Durability = 'batch' | 'sync';
@@ -298,7 +298,7 @@ export class DiskPersister implements PersisterLike, OutputGate {
       );
     }
     if (bytes !== undefined) {
-      let scan;
+      let scan: LogScan;
       try {
         scan = scanLog(bytes);
       } catch (e) {
