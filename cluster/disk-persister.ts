@@ -32,14 +32,16 @@
  *
  * Two durability modes:
  * - `sync`: Save returns once its record is on disk. Simple, and slow: Raft waits on the disk.
- * - `batch` (default): group commit. Save keeps the state in memory and schedules a flush; the
- *   Saves made while a flush runs go out together in the next one: one record (the latest
- *   state) and one fdatasync for all of them. Nothing this node says leaves it before what it
- *   saved is on disk: the transport and the HTTP API pass every frame and response through
- *   `pass()`, which waits for the flush. So a node killed with Saves not yet flushed restarts
- *   from an older state, and nobody has seen anything that depended on the lost ones: as if it
- *   had crashed just after its last flush. That is the rule Raft needs ("respond to RPCs only
- *   after persisting"), applied to every output at once.
+ * - `batch` (default): group commit. Save keeps the state in memory and schedules a flush at
+ *   the end of the turn; all the Saves made until then go out together: one record (the latest
+ *   state) and one fdatasync for all of them. A flush need not wait for the one before it to
+ *   reach the disk: its fdatasync starts at once (two at most run together), and covers every
+ *   record written before it, so the kernel may serve both with one disk write. Nothing this
+ *   node says leaves it before what it saved is on disk: the transport and the HTTP API pass
+ *   every frame and response through `pass()`, which waits for the flush. So a node killed
+ *   with Saves not yet flushed restarts from an older state, and nobody has seen anything that
+ *   depended on the lost ones: as if it had crashed just after its last flush. That is the rule
+ *   Raft needs ("respond to RPCs only after persisting"), applied to every output at once.
  *
  * `fsync: false` skips the fsyncs: a kill -9 loses nothing written (the kernel keeps it), but a
  * power cut may lose recent saves.
@@ -112,6 +114,8 @@ const snapshotHeaderBytes = 8 + 4 + 4 + hashBytes;
 const defaultCompactBytes = 4 * 1024 * 1024;
 /** The log is compacted once it holds this many states' worth of bytes (and defaultCompactBytes). */
 const compactStates = 4;
+/** Appends whose fdatasync may run at once (see pump). */
+const maxAppendsInFlight = 2;
 
 const empty = new Uint8Array(0);
 
@@ -204,19 +208,28 @@ export class DiskPersister implements PersisterLike, OutputGate {
 
   private raftstate: Uint8Array = empty;
   private snapshot: Uint8Array = empty;
-  /** Counts Saves (version) and snapshot changes; the durable ones are what is on disk. */
+  /**
+   * Counts Saves (version) and snapshot changes. The written ones are in the log (maybe not yet
+   * on disk), the durable ones are on disk.
+   */
   private version = 0;
+  private writtenVersion = 0;
   private durableVersion = 0;
   private snapshotVersion = 0;
-  private durableSnapshotVersion = 0;
+  private writtenSnapshotVersion = 0;
   /** The Raft state of the log's last record: what the next record is a diff against. */
-  private durableState: Uint8Array = empty;
+  private writtenState: Uint8Array = empty;
   /** Generation of the snapshot the log's last record names (0: none), and the next one to use. */
-  private durableGen = 0;
+  private writtenGen = 0;
   private nextGen = 1;
   /** raft-log.bin, open for appending; undefined until it exists. */
   private fd: number | undefined;
-  private flushing = false;
+  /** A flush is scheduled for the end of this turn. */
+  private scheduled = false;
+  /** Appends whose fdatasync runs. */
+  private appendsInFlight = 0;
+  /** A flush that must run alone runs (a new snapshot, or a new log file). */
+  private exclusive = false;
   private failed: Error | undefined;
   private waiters: Waiter[] = [];
   private idleWaiters: (() => void)[] = [];
@@ -320,8 +333,8 @@ export class DiskPersister implements PersisterLike, OutputGate {
         );
       }
       this.raftstate = scan.state;
-      this.durableState = scan.state;
-      this.durableGen = scan.snapshotGen;
+      this.writtenState = scan.state;
+      this.writtenGen = scan.snapshotGen;
       this.nextGen = Math.max(scan.maxSnapshotGen, scan.snapshotGen) + 1;
       if (scan.snapshotGen > 0) {
         const snapFile = path.join(this.dir, snapshotFileName(scan.snapshotGen));
@@ -338,7 +351,7 @@ export class DiskPersister implements PersisterLike, OutputGate {
     }
     // Leftovers of a save cut short: temp files, and snapshots the log does not name.
     for (const name of fs.readdirSync(this.dir)) {
-      const orphanSnapshot = /^snapshot-\d+\.bin$/.test(name) && name !== snapshotFileName(this.durableGen);
+      const orphanSnapshot = /^snapshot-\d+\.bin$/.test(name) && name !== snapshotFileName(this.writtenGen);
       if (name.endsWith('.tmp') || orphanSnapshot) fs.rmSync(path.join(this.dir, name), { force: true });
     }
   }
@@ -394,16 +407,16 @@ export class DiskPersister implements PersisterLike, OutputGate {
   }
 
   /**
-   * Writes what is pending now, blocking: every Save in sync mode, and at close. Never while
-   * flushLoop runs: each record is a diff against the one before, so records are written one
-   * flush at a time.
+   * Writes what is pending now, blocking: every Save in sync mode, and at close (once no flush
+   * runs: each record is a diff against the one written before it).
    */
   private flushSync(): void {
-    if (this.durableVersion >= this.version || this.failed !== undefined) return;
+    if (this.writtenVersion >= this.version || this.failed !== undefined) return;
     const started = performance.now();
     try {
       const job = this.job();
       this.writeSync(job);
+      this.written(job);
       this.done(job, started);
     } catch (e) {
       this.fail(e);
@@ -411,44 +424,98 @@ export class DiskPersister implements PersisterLike, OutputGate {
     }
   }
 
-  /** Waits for a running flush to end, writes what is pending, and closes the log. */
+  /** Waits for the flushes under way to end, writes what is pending, and closes the log. */
   async close(): Promise<void> {
-    while (this.flushing) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    while (!this.idle()) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     this.flushSync();
     if (this.fd !== undefined) fs.closeSync(this.fd);
     this.fd = undefined;
   }
 
-  private scheduleFlush(): void {
-    if (this.flushing) return;
-    this.flushing = true;
-    // After the current turn: Saves of the same turn (16 Starts answering 16 clients) share one flush.
-    setImmediate(() => void this.flushLoop());
+  private idle(): boolean {
+    return !this.scheduled && this.appendsInFlight === 0 && !this.exclusive;
   }
 
-  /** Group commit: each round writes the latest state as one record, made durable by one fsync. */
-  private async flushLoop(): Promise<void> {
-    try {
-      while (this.durableVersion < this.version && this.failed === undefined) {
-        const started = performance.now();
-        const job = this.job();
-        await this.writeAsync(job);
-        this.done(job, started);
+  private scheduleFlush(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    // After the current turn: Saves of the same turn (16 Starts answering 16 clients) share one flush.
+    setImmediate(() => {
+      this.scheduled = false;
+      this.pump();
+    });
+  }
+
+  /**
+   * Group commit: each flush appends the latest state as one record and makes it durable with
+   * one fdatasync. Saves made while an fdatasync runs need not wait for it to end: their record
+   * is appended and its own fdatasync starts at once (up to maxAppendsInFlight), which covers
+   * every record written before it, so the kernel may serve both with one disk write. A flush
+   * that replaces files (a new snapshot, a new log) runs alone.
+   */
+  private pump(): void {
+    while (this.failed === undefined && this.writtenVersion < this.version && !this.exclusive && this.appendsInFlight < maxAppendsInFlight) {
+      const alone = this.fd === undefined || this.stats.logBytes >= this.compactAt() || this.snapshotVersion !== this.writtenSnapshotVersion;
+      if (alone && this.appendsInFlight > 0) break; // pump runs again when they end
+      const started = performance.now();
+      let job: FlushJob;
+      try {
+        job = this.job();
+        if (!alone) this.appendSync(job.record);
+      } catch (e) {
+        this.fail(e);
+        break;
       }
-    } catch (e) {
-      this.fail(e);
-    } finally {
-      this.flushing = false;
-      for (const wake of this.idleWaiters.splice(0)) wake();
+      if (alone) {
+        this.exclusive = true;
+        this.writeAloneAsync(job).then(
+          () => {
+            this.exclusive = false;
+            this.written(job);
+            this.done(job, started);
+            this.pump();
+          },
+          (e: unknown) => {
+            this.exclusive = false;
+            this.fail(e);
+            this.wakeIfIdle();
+          },
+        );
+        break;
+      }
+      this.written(job);
+      if (!this.fsync) {
+        this.done(job, started);
+        continue;
+      }
+      this.appendsInFlight++;
+      fs.fdatasync(this.fd!, (e) => {
+        this.appendsInFlight--;
+        if (e !== null) this.fail(e);
+        else {
+          this.stats.fsyncs++;
+          this.done(job, started);
+          this.pump();
+        }
+        this.wakeIfIdle();
+      });
     }
+    this.wakeIfIdle();
+  }
+
+  private wakeIfIdle(): void {
+    if (this.idle()) for (const wake of this.idleWaiters.splice(0)) wake();
+  }
+
+  private compactAt(): number {
+    return this.options.compactBytes ?? Math.max(defaultCompactBytes, compactStates * this.raftstate.length);
   }
 
   private job(): FlushJob {
-    const snapshotChanged = this.snapshotVersion !== this.durableSnapshotVersion;
-    const gen = snapshotChanged ? (this.snapshot.length === 0 ? 0 : this.nextGen) : this.durableGen;
-    const compactAt = this.options.compactBytes ?? Math.max(defaultCompactBytes, compactStates * this.raftstate.length);
-    const rewrite = this.fd === undefined || this.stats.logBytes >= compactAt;
-    const pieces = rewrite ? null : diffState(this.durableState, this.raftstate);
+    const snapshotChanged = this.snapshotVersion !== this.writtenSnapshotVersion;
+    const gen = snapshotChanged ? (this.snapshot.length === 0 ? 0 : this.nextGen) : this.writtenGen;
+    const rewrite = this.fd === undefined || this.stats.logBytes >= this.compactAt();
+    const pieces = rewrite ? null : diffState(this.writtenState, this.raftstate);
     const record = rewrite ? encodeLogFile(gen, this.raftstate) : encodeRecord(gen, this.raftstate, pieces);
     if (pieces === null) this.stats.fullRecords++;
     else this.stats.patchRecords++;
@@ -459,20 +526,29 @@ export class DiskPersister implements PersisterLike, OutputGate {
       snapshot: this.snapshot,
       snapshotChanged,
       gen,
-      previousGen: this.durableGen,
+      previousGen: this.writtenGen,
       rewrite,
       record,
     };
   }
 
-  private done(job: FlushJob, startedMs: number): void {
-    this.durableVersion = job.version;
-    this.durableSnapshotVersion = job.snapshotVersion;
-    this.durableState = job.raftstate;
-    this.durableGen = job.gen;
+  /** The job's record is in the log: the next one is a diff against it. */
+  private written(job: FlushJob): void {
+    this.writtenVersion = job.version;
+    this.writtenSnapshotVersion = job.snapshotVersion;
+    this.writtenState = job.raftstate;
+    this.writtenGen = job.gen;
     if (job.gen >= this.nextGen) this.nextGen = job.gen + 1;
+    this.stats.bytesWritten += job.record.length;
+  }
+
+  /** The job's record is on disk, and so is every record before it. */
+  private done(job: FlushJob, startedMs: number): void {
     this.stats.flushes++;
     this.stats.lastFlushMs = performance.now() - startedMs;
+    // fdatasyncs may end out of order; each covers every record written before it started.
+    if (job.version <= this.durableVersion) return;
+    this.durableVersion = job.version;
     const still: Waiter[] = [];
     for (const w of this.waiters) {
       if (w.version <= this.durableVersion) w.resolve();
@@ -482,6 +558,7 @@ export class DiskPersister implements PersisterLike, OutputGate {
   }
 
   private fail(e: unknown): void {
+    if (this.failed !== undefined) return;
     const error = new Error(`saving Raft state in ${this.dir} failed: ${describeFsError(e)}. The node cannot keep its promises without its disk; it stops. Free space or fix the folder, then restart it.`);
     this.failed = error;
     for (const w of this.waiters.splice(0)) w.reject(error);
@@ -507,13 +584,12 @@ export class DiskPersister implements PersisterLike, OutputGate {
         fs.fdatasyncSync(this.fd!);
         this.stats.fsyncs++;
       }
-      this.stats.logBytes += job.record.length;
     }
-    this.stats.bytesWritten += job.record.length;
     if (job.snapshotChanged && job.previousGen > 0) fs.rmSync(this.file(snapshotFileName(job.previousGen)), { force: true });
   }
 
-  private async writeAsync(job: FlushJob): Promise<void> {
+  /** A flush that replaces files: a new snapshot first, then its record, then the old snapshot goes. */
+  private async writeAloneAsync(job: FlushJob): Promise<void> {
     if (job.snapshotChanged && job.gen > 0) {
       await this.replaceAsync(snapshotFileName(job.gen), encodeSnapshot(job.gen, job.snapshot));
       await this.syncDirAsync();
@@ -523,17 +599,13 @@ export class DiskPersister implements PersisterLike, OutputGate {
       await this.syncDirAsync();
       this.reopenLog(job.record.length);
     } else {
-      // The write goes to the page cache (microseconds for a diff); only the fdatasync waits on
-      // the disk, off the event loop.
       this.appendSync(job.record);
       if (this.fsync) {
         const fd = this.fd!;
         await new Promise<void>((resolve, reject) => fs.fdatasync(fd, (e) => (e === null ? resolve() : reject(e))));
         this.stats.fsyncs++;
       }
-      this.stats.logBytes += job.record.length;
     }
-    this.stats.bytesWritten += job.record.length;
     if (job.snapshotChanged && job.previousGen > 0) await fs.promises.rm(this.file(snapshotFileName(job.previousGen)), { force: true });
   }
 
@@ -544,6 +616,7 @@ export class DiskPersister implements PersisterLike, OutputGate {
   private appendSync(record: Buffer): void {
     if (fs.fstatSync(this.fd!).nlink === 0) throw Object.assign(new Error(`${this.file(logFileName)} was removed`), { code: 'ENOENT' });
     writeAllSync(this.fd!, record);
+    this.stats.logBytes += record.length;
   }
 
   /** After the log was replaced by a new file: append to that one. */

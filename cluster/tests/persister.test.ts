@@ -224,8 +224,10 @@ describe('DiskPersister', () => {
       saved.map(async (_, writer) => {
         for (let n = 1; n <= 25; n++) {
           const mine = ++sequence;
+          const fsyncsBefore = p.stats.fsyncs;
           p.Save(encode({ writer, n, sequence: mine, log: 'x'.repeat(2000) }), null);
           await p.durable();
+          expect(p.stats.fsyncs, `writer ${writer} save ${n}: told durable before an fsync ended`).toBeGreaterThan(fsyncsBefore);
           const onDisk = decode<{ sequence: number }>(scanLog(fs.readFileSync(file)).state).sequence;
           expect(onDisk, `writer ${writer} save ${n}: told durable, but the disk holds an older state`).toBeGreaterThanOrEqual(mine);
           saved[writer] = n;
