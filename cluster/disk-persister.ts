@@ -3,37 +3,54 @@
  * ReadSnapshot, SnapshotSize), that survives kill -9 at any instant.
  *
  * Files in the node's folder:
- *   raft-state.bin      the Raft state, and which snapshot file goes with it (generation and hash)
+ *   raft-log.bin        an append-only log of the Raft state (format and reading: state-log.ts)
  *   snapshot-<gen>.bin  a snapshot, written once per new snapshot (not on every Save)
  *   LOCK                the pid of the node using the folder
  *
- * One Save is made durable by (1) writing a new snapshot, if it changed, to snapshot-<gen+1>.tmp,
- * fsync, rename to snapshot-<gen+1>.bin; (2) writing raft-state.tmp, which names that snapshot,
- * fsync, rename over raft-state.bin; (3) fsync of the folder, so both renames are on disk;
- * (4) deleting the previous snapshot file. A crash before the rename in (2) leaves
- * raft-state.bin naming the old snapshot, which still exists: the old pair. After it, the new
- * pair is complete. Opening removes leftover *.tmp files and snapshot files that raft-state.bin
- * does not name. Both files carry a SHA-256 of their content, so a damaged or truncated file is
- * detected, named, and refused.
+ * Design. Save(raftstate, snapshot) hands over whole byte arrays, and Raft calls it on every Start
+ * and every AppendEntries it accepts, so rewriting a state file each time (temp file, fsync,
+ * rename, fsync of the folder) costs four disk round trips and the whole state in bytes. Instead
+ * each flush appends one record to raft-log.bin and makes it durable with one fdatasync:
+ * - a record is a diff: the pieces of the Raft state that changed since the last record (the
+ *   new log entries, a new term or vote), found by comparing the two states block by block.
+ *   When most of the state changed (the log was trimmed after a snapshot), the record holds the
+ *   whole state instead;
+ * - compaction: once the log outgrows max(4 MiB, 4 × the state), the next flush writes a new
+ *   log holding one whole-state record (temp file, fsync, rename, fsync of the folder) in its
+ *   place. So the file stays small and a restart replays at most a few thousand small records;
+ * - each record names the generation of the snapshot that goes with its state. A new snapshot is
+ *   written first (snapshot-<gen>.tmp, fsync, rename, fsync of the folder), then the record that
+ *   names it, and the previous snapshot file is deleted only once that record is durable.
+ *
+ * Recovery replays the records. A crash in the middle of a flush can leave its record cut
+ * short: that torn tail is cut off and the node's log says so; it holds nothing anybody was
+ * told (see batch mode). A record that fails its checksum while intact records follow it is
+ * damage, not a crash: the node refuses to start, naming the file and the offset. (A record
+ * damaged after its fsync, at the very end of the file, cannot be told from a torn one; that is
+ * what the checksums of etcd's WAL cannot tell either.) Opening also removes leftover *.tmp files
+ * and snapshot files the log does not name.
  *
  * Two durability modes:
- * - `sync`: Save returns once the steps above are done. Simple, and slow: two fsyncs per Save,
- *   and Raft saves on every Start and every AppendEntries it accepts.
- * - `batch` (default): Save keeps the pair in memory and schedules a flush; Saves made while a
- *   flush runs go out together in the next one. Nothing this node says leaves it before what it
- *   saved is on disk: the transport and the HTTP API pass every frame and response through
- *   `pass()`, which waits for the flush. So a node killed with Saves not yet flushed restarts
- *   from an older pair, and nobody has seen anything that depended on the lost ones: as if it
- *   had crashed just after its last flush. That is the rule Raft needs ("respond to RPCs only
- *   after persisting"), applied to every output at once (group commit).
+ * - `sync`: Save returns once its record is on disk. Simple, and slow: Raft waits on the disk.
+ * - `batch` (default): group commit. Save keeps the state in memory and schedules a flush at
+ *   the end of the turn; all the Saves made until then go out together: one record (the latest
+ *   state) and one fdatasync for all of them. A flush need not wait for the one before it to
+ *   reach the disk: its fdatasync starts at once (two at most run together), and covers every
+ *   record written before it, so the kernel may serve both with one disk write. Nothing this
+ *   node says leaves it before what it saved is on disk: the transport and the HTTP API pass
+ *   every frame and response through `pass()`, which waits for the flush. So a node killed
+ *   with Saves not yet flushed restarts from an older state, and nobody has seen anything that
+ *   depended on the lost ones: as if it had crashed just after its last flush. That is the rule
+ *   Raft needs ("respond to RPCs only after persisting"), applied to every output at once.
  *
- * `fsync: false` skips the fsyncs: the files still change atomically, which is all kill -9
- * needs (the kernel keeps written data), but a power cut may lose recent saves.
+ * `fsync: false` skips the fsyncs: a kill -9 loses nothing written (the kernel keeps it), but a
+ * power cut may lose recent saves.
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { PersisterLike } from '../persister/index.ts';
+import { LogDamage, diffState, encodeLogFile, encodeRecord, scanLog, type LogScan } from './state-log.ts';
 import type { OutputGate } from './transport.ts';
 
 export type Durability = 'batch' | 'sync';
@@ -46,6 +63,10 @@ export interface DiskPersisterOptions {
   onFailure?: (error: Error) => void;
   /** Take the folder's LOCK (default true); a test reading a folder after a crash may skip it. */
   lock?: boolean;
+  /** Where recovery says what it did (a torn tail cut off); the node's log. */
+  log?: (line: string) => void;
+  /** Compact the log once it reaches this many bytes (default: max(4 MiB, 4 × the state)). */
+  compactBytes?: number;
 }
 
 /** The folder cannot be used (not a folder, not writable, locked by another node). */
@@ -56,15 +77,16 @@ export class DataDirError extends Error {
   }
 }
 
-/** A state file is damaged: the node refuses to start on it. The message names the file and the way out. */
+/** A state file is damaged: the node refuses to start on it. The message names the file (and offset) and the way out. */
 export class DamagedStateError extends Error {
   constructor(
     readonly file: string,
     why: string,
+    readonly offset?: number,
   ) {
     const dir = path.dirname(file);
     super(
-      `${file} is damaged: ${why}. This node cannot trust its saved Raft state, so it does not start. ` +
+      `${file} is damaged${offset === undefined ? '' : ` at offset ${offset}`}: ${why}. This node cannot trust its saved Raft state, so it does not start. ` +
         `To recover, while the other nodes are up and have a leader: move this node's folder aside ` +
         `(mv ${dir} ${dir}.damaged) and start the node again; it rejoins empty and the leader sends it ` +
         `the log or a snapshot. Do that for one node at a time: a node that forgets its state also ` +
@@ -82,86 +104,48 @@ export class DiskPersisterUsageError extends TypeError {
   }
 }
 
-export const stateFileName = 'raft-state.bin';
-const stateMagic = Buffer.from('RLABRS01', 'latin1');
+export const logFileName = 'raft-log.bin';
+/** Where an earlier version of this Persister kept the state (a file rewritten on every flush). */
+const legacyStateFileName = 'raft-state.bin';
 const snapshotMagic = Buffer.from('RLABSN01', 'latin1');
 const hashBytes = 32;
-/** magic, snapshot generation u32, snapshot length u32, snapshot hash, raft length u32, checksum. */
-const stateHeaderBytes = 8 + 4 + 4 + hashBytes + 4 + hashBytes;
 /** magic, generation u32, length u32, hash of the bytes. */
 const snapshotHeaderBytes = 8 + 4 + 4 + hashBytes;
+const defaultCompactBytes = 4 * 1024 * 1024;
+/** The log is compacted once it holds this many states' worth of bytes (and defaultCompactBytes). */
+const compactStates = 4;
+/** Appends whose fdatasync may run at once (see pump). */
+const maxAppendsInFlight = 2;
 
 const empty = new Uint8Array(0);
 
-function sha256(...parts: Uint8Array[]): Buffer {
-  const h = createHash('sha256');
-  for (const p of parts) h.update(p);
-  return h.digest();
+function sha256(bytes: Uint8Array): Buffer {
+  return createHash('sha256').update(bytes).digest();
 }
 
 function snapshotFileName(gen: number): string {
   return `snapshot-${gen}.bin`;
 }
 
-/** What raft-state.bin holds. */
-interface StateImage {
-  raftstate: Uint8Array;
-  snapshotGen: number;
-  snapshotLength: number;
-  snapshotHash: Buffer;
-}
-
-function encodeState(image: StateImage): Buffer {
-  const head = Buffer.alloc(stateHeaderBytes);
-  stateMagic.copy(head, 0);
-  head.writeUInt32BE(image.snapshotGen, 8);
-  head.writeUInt32BE(image.snapshotLength, 12);
-  image.snapshotHash.copy(head, 16);
-  head.writeUInt32BE(image.raftstate.length, 16 + hashBytes);
-  const checksum = sha256(head.subarray(8, 20 + hashBytes), image.raftstate);
-  checksum.copy(head, 20 + hashBytes);
-  return Buffer.concat([head, image.raftstate]);
-}
-
-function decodeState(file: string, bytes: Buffer): StateImage {
-  if (bytes.length < stateHeaderBytes) throw new DamagedStateError(file, `it is ${bytes.length} bytes long, shorter than its ${stateHeaderBytes}-byte header (truncated)`);
-  if (!bytes.subarray(0, 8).equals(stateMagic)) throw new DamagedStateError(file, 'it does not start with the raftlab state marker (not a raftlab file, or overwritten)');
-  const raftLength = bytes.readUInt32BE(16 + hashBytes);
-  if (bytes.length !== stateHeaderBytes + raftLength) {
-    throw new DamagedStateError(file, `its header announces ${raftLength} bytes of Raft state but ${bytes.length - stateHeaderBytes} follow (truncated or extended)`);
-  }
-  const raftstate = bytes.subarray(stateHeaderBytes);
-  const checksum = sha256(bytes.subarray(8, 20 + hashBytes), raftstate);
-  if (!checksum.equals(bytes.subarray(20 + hashBytes, stateHeaderBytes))) throw new DamagedStateError(file, 'its checksum does not match its content (bytes changed on disk)');
-  return {
-    raftstate: new Uint8Array(raftstate),
-    snapshotGen: bytes.readUInt32BE(8),
-    snapshotLength: bytes.readUInt32BE(12),
-    snapshotHash: Buffer.from(bytes.subarray(16, 16 + hashBytes)),
-  };
-}
-
-function encodeSnapshot(gen: number, snapshot: Uint8Array, hash: Buffer): Buffer {
+function encodeSnapshot(gen: number, snapshot: Uint8Array): Buffer {
   const head = Buffer.alloc(snapshotHeaderBytes);
   snapshotMagic.copy(head, 0);
   head.writeUInt32BE(gen, 8);
   head.writeUInt32BE(snapshot.length, 12);
-  hash.copy(head, 16);
+  sha256(snapshot).copy(head, 16);
   return Buffer.concat([head, snapshot]);
 }
 
-function decodeSnapshot(file: string, bytes: Buffer, expect: StateImage): Uint8Array {
+function decodeSnapshot(file: string, bytes: Buffer, gen: number): Uint8Array {
   if (bytes.length < snapshotHeaderBytes || !bytes.subarray(0, 8).equals(snapshotMagic)) {
     throw new DamagedStateError(file, 'it is not a raftlab snapshot file (wrong marker or truncated header)');
   }
   const length = bytes.readUInt32BE(12);
-  if (bytes.readUInt32BE(8) !== expect.snapshotGen || length !== expect.snapshotLength || bytes.length !== snapshotHeaderBytes + length) {
-    throw new DamagedStateError(file, `its header or length (${bytes.length - snapshotHeaderBytes} bytes) is not the one ${stateFileName} names (${expect.snapshotLength} bytes)`);
+  if (bytes.readUInt32BE(8) !== gen || bytes.length !== snapshotHeaderBytes + length) {
+    throw new DamagedStateError(file, `its header (generation ${bytes.readUInt32BE(8)}, ${length} bytes) does not match the file (generation ${gen}, ${bytes.length - snapshotHeaderBytes} bytes): truncated or misnamed`);
   }
   const snapshot = bytes.subarray(snapshotHeaderBytes);
-  if (!sha256(snapshot).equals(expect.snapshotHash) || !bytes.subarray(16, snapshotHeaderBytes).equals(expect.snapshotHash)) {
-    throw new DamagedStateError(file, 'its checksum does not match (bytes changed on disk)');
-  }
+  if (!sha256(snapshot).equals(bytes.subarray(16, snapshotHeaderBytes))) throw new DamagedStateError(file, 'its checksum does not match (bytes changed on disk)');
   return new Uint8Array(snapshot);
 }
 
@@ -186,29 +170,66 @@ interface Waiter {
 
 export interface PersisterStats {
   saves: number;
+  /** Flushes done: each made every Save before it durable with one record. */
   flushes: number;
+  /** fsync and fdatasync calls, of the log, snapshots and the folder (0 with fsync off). */
+  fsyncs: number;
+  /** Records appended as pieces of the state, and as the whole state. */
+  patchRecords: number;
+  fullRecords: number;
+  /** Times the log was rewritten as one record. */
+  compactions: number;
   bytesWritten: number;
+  /** Size of raft-log.bin. */
+  logBytes: number;
   /** Milliseconds the last flush took. */
   lastFlushMs: number;
+}
+
+/** What one flush writes: the state as of `version`, as one record. */
+interface FlushJob {
+  version: number;
+  snapshotVersion: number;
+  raftstate: Uint8Array;
+  snapshot: Uint8Array;
+  snapshotChanged: boolean;
+  gen: number;
+  previousGen: number;
+  /** Rewrite the log as this one record (first flush, or compaction) instead of appending it. */
+  rewrite: boolean;
+  record: Buffer;
 }
 
 export class DiskPersister implements PersisterLike, OutputGate {
   readonly dir: string;
   readonly durability: Durability;
   readonly fsync: boolean;
-  readonly stats: PersisterStats = { saves: 0, flushes: 0, bytesWritten: 0, lastFlushMs: 0 };
+  readonly stats: PersisterStats = { saves: 0, flushes: 0, fsyncs: 0, patchRecords: 0, fullRecords: 0, compactions: 0, bytesWritten: 0, logBytes: 0, lastFlushMs: 0 };
 
   private raftstate: Uint8Array = empty;
   private snapshot: Uint8Array = empty;
-  /** Counts Saves (version) and snapshot changes; the durable ones are what is on disk. */
+  /**
+   * Counts Saves (version) and snapshot changes. The written ones are in the log (maybe not yet
+   * on disk), the durable ones are on disk.
+   */
   private version = 0;
+  private writtenVersion = 0;
   private durableVersion = 0;
   private snapshotVersion = 0;
-  private durableSnapshotVersion = 0;
-  /** Generation of the snapshot file raft-state.bin names (0: none). */
-  private durableGen = 0;
-  private durableHash: Buffer = sha256(empty);
-  private flushing = false;
+  private writtenSnapshotVersion = 0;
+  /** The Raft state of the log's last record: what the next record is a diff against. */
+  private writtenState: Uint8Array = empty;
+  /** Generation of the snapshot the log's last record names (0: none), and the next one to use. */
+  private writtenGen = 0;
+  private nextGen = 1;
+  /** raft-log.bin, open for appending; undefined until it exists. */
+  private fd: number | undefined;
+  /** A flush is scheduled for the end of this turn. */
+  private scheduled = false;
+  /** Appends whose fdatasync runs. */
+  private appendsInFlight = 0;
+  /** A flush that must run alone runs (a new snapshot, or a new log file). */
+  private exclusive = false;
   private failed: Error | undefined;
   private waiters: Waiter[] = [];
   private idleWaiters: (() => void)[] = [];
@@ -276,32 +297,61 @@ export class DiskPersister implements PersisterLike, OutputGate {
   }
 
   private load(): void {
-    const stateFile = path.join(this.dir, stateFileName);
+    const logFile = path.join(this.dir, logFileName);
     let bytes: Buffer | undefined;
     try {
-      bytes = fs.readFileSync(stateFile);
+      bytes = fs.readFileSync(logFile);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new DataDirError(`cannot read ${stateFile}: ${describeFsError(e)}`);
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new DataDirError(`cannot read ${logFile}: ${describeFsError(e)}`);
+    }
+    if (bytes === undefined && fs.existsSync(path.join(this.dir, legacyStateFileName))) {
+      throw new DataDirError(
+        `${this.dir} holds ${legacyStateFileName}, the state file of an earlier raftlab; this one keeps the state in ${logFileName} and cannot read it. ` +
+          `Start the cluster afresh (lab cluster start --clean), or move the folder aside.`,
+      );
     }
     if (bytes !== undefined) {
-      const image = decodeState(stateFile, bytes);
-      this.raftstate = image.raftstate;
-      if (image.snapshotGen > 0) {
-        const snapFile = path.join(this.dir, snapshotFileName(image.snapshotGen));
+      let scan: LogScan;
+      try {
+        scan = scanLog(bytes);
+      } catch (e) {
+        if (e instanceof LogDamage) throw new DamagedStateError(logFile, e.message, e.offset);
+        throw e;
+      }
+      if (scan.tornTail !== undefined) {
+        // Cut it off before appending: new records must follow the intact ones directly.
+        const fd = fs.openSync(logFile, 'r+');
+        try {
+          fs.ftruncateSync(fd, scan.validBytes);
+          if (this.fsync) fs.fsyncSync(fd);
+        } finally {
+          fs.closeSync(fd);
+        }
+        this.options.log?.(
+          `${logFile}: cut off a torn tail of ${bytes.length - scan.validBytes} bytes at offset ${scan.validBytes} (${scan.tornTail}): ` +
+            `a save that a crash cut short, which nothing was told about. Kept all ${scan.records} intact records (Raft state of ${scan.state.length} bytes).`,
+        );
+      }
+      this.raftstate = scan.state;
+      this.writtenState = scan.state;
+      this.writtenGen = scan.snapshotGen;
+      this.nextGen = Math.max(scan.maxSnapshotGen, scan.snapshotGen) + 1;
+      if (scan.snapshotGen > 0) {
+        const snapFile = path.join(this.dir, snapshotFileName(scan.snapshotGen));
         let snapBytes: Buffer;
         try {
           snapBytes = fs.readFileSync(snapFile);
         } catch (e) {
-          throw new DamagedStateError(snapFile, `${stateFileName} names it but it cannot be read (${describeFsError(e)})`);
+          throw new DamagedStateError(snapFile, `${logFileName} names it but it cannot be read (${describeFsError(e)})`);
         }
-        this.snapshot = decodeSnapshot(snapFile, snapBytes, image);
+        this.snapshot = decodeSnapshot(snapFile, snapBytes, scan.snapshotGen);
       }
-      this.durableGen = image.snapshotGen;
-      this.durableHash = image.snapshotHash;
+      this.fd = fs.openSync(logFile, 'a');
+      this.stats.logBytes = scan.validBytes;
     }
-    // Leftovers of a save cut short: temp files, and snapshots the state file does not name.
+    // Leftovers of a save cut short: temp files, and snapshots the log does not name.
     for (const name of fs.readdirSync(this.dir)) {
-      const orphanSnapshot = /^snapshot-\d+\.bin$/.test(name) && name !== snapshotFileName(this.durableGen);
+      const orphanSnapshot = /^snapshot-\d+\.bin$/.test(name) && name !== snapshotFileName(this.writtenGen);
       if (name.endsWith('.tmp') || orphanSnapshot) fs.rmSync(path.join(this.dir, name), { force: true });
     }
   }
@@ -356,53 +406,119 @@ export class DiskPersister implements PersisterLike, OutputGate {
     return this.pass() ?? Promise.resolve();
   }
 
-  /** Writes what is pending now, blocking; for shutdown. */
-  flushSync(): void {
-    if (this.durableVersion >= this.version || this.failed !== undefined) return;
-    const job = this.job();
+  /**
+   * Writes what is pending now, blocking: every Save in sync mode, and at close (once no flush
+   * runs: each record is a diff against the one written before it).
+   */
+  private flushSync(): void {
+    if (this.writtenVersion >= this.version || this.failed !== undefined) return;
     const started = performance.now();
     try {
+      const job = this.job();
       this.writeSync(job);
+      this.written(job);
+      this.done(job, started);
     } catch (e) {
       this.fail(e);
       throw this.failed!;
     }
-    this.done(job, started);
   }
 
-  /** Waits for a running flush to end (and pending Saves to be written). */
+  /** Waits for the flushes under way to end, writes what is pending, and closes the log. */
   async close(): Promise<void> {
-    while (this.flushing) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    while (!this.idle()) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     this.flushSync();
+    if (this.fd !== undefined) fs.closeSync(this.fd);
+    this.fd = undefined;
+  }
+
+  private idle(): boolean {
+    return !this.scheduled && this.appendsInFlight === 0 && !this.exclusive;
   }
 
   private scheduleFlush(): void {
-    if (this.flushing) return;
-    this.flushing = true;
+    if (this.scheduled) return;
+    this.scheduled = true;
     // After the current turn: Saves of the same turn (16 Starts answering 16 clients) share one flush.
-    setImmediate(() => void this.flushLoop());
+    setImmediate(() => {
+      this.scheduled = false;
+      this.pump();
+    });
   }
 
-  private async flushLoop(): Promise<void> {
-    try {
-      while (this.durableVersion < this.version && this.failed === undefined) {
-        const job = this.job();
-        const started = performance.now();
-        await this.writeAsync(job);
-        this.done(job, started);
+  /**
+   * Group commit: each flush appends the latest state as one record and makes it durable with
+   * one fdatasync. Saves made while an fdatasync runs need not wait for it to end: their record
+   * is appended and its own fdatasync starts at once (up to maxAppendsInFlight), which covers
+   * every record written before it, so the kernel may serve both with one disk write. A flush
+   * that replaces files (a new snapshot, a new log) runs alone.
+   */
+  private pump(): void {
+    while (this.failed === undefined && this.writtenVersion < this.version && !this.exclusive && this.appendsInFlight < maxAppendsInFlight) {
+      const alone = this.fd === undefined || this.stats.logBytes >= this.compactAt() || this.snapshotVersion !== this.writtenSnapshotVersion;
+      if (alone && this.appendsInFlight > 0) break; // pump runs again when they end
+      const started = performance.now();
+      let job: FlushJob;
+      try {
+        job = this.job();
+        if (!alone) this.appendSync(job.record);
+      } catch (e) {
+        this.fail(e);
+        break;
       }
-    } catch (e) {
-      this.fail(e);
-    } finally {
-      this.flushing = false;
-      for (const wake of this.idleWaiters.splice(0)) wake();
+      if (alone) {
+        this.exclusive = true;
+        this.writeAloneAsync(job).then(
+          () => {
+            this.exclusive = false;
+            this.written(job);
+            this.done(job, started);
+            this.pump();
+          },
+          (e: unknown) => {
+            this.exclusive = false;
+            this.fail(e);
+            this.wakeIfIdle();
+          },
+        );
+        break;
+      }
+      this.written(job);
+      if (!this.fsync) {
+        this.done(job, started);
+        continue;
+      }
+      this.appendsInFlight++;
+      fs.fdatasync(this.fd!, (e) => {
+        this.appendsInFlight--;
+        if (e !== null) this.fail(e);
+        else {
+          this.stats.fsyncs++;
+          this.done(job, started);
+          this.pump();
+        }
+        this.wakeIfIdle();
+      });
     }
+    this.wakeIfIdle();
+  }
+
+  private wakeIfIdle(): void {
+    if (this.idle()) for (const wake of this.idleWaiters.splice(0)) wake();
+  }
+
+  private compactAt(): number {
+    return this.options.compactBytes ?? Math.max(defaultCompactBytes, compactStates * this.raftstate.length);
   }
 
   private job(): FlushJob {
-    const snapshotChanged = this.snapshotVersion !== this.durableSnapshotVersion;
-    const gen = snapshotChanged ? (this.snapshot.length === 0 ? 0 : this.durableGen + 1) : this.durableGen;
-    const hash = snapshotChanged ? sha256(this.snapshot) : this.durableHash;
+    const snapshotChanged = this.snapshotVersion !== this.writtenSnapshotVersion;
+    const gen = snapshotChanged ? (this.snapshot.length === 0 ? 0 : this.nextGen) : this.writtenGen;
+    const rewrite = this.fd === undefined || this.stats.logBytes >= this.compactAt();
+    const pieces = rewrite ? null : diffState(this.writtenState, this.raftstate);
+    const record = rewrite ? encodeLogFile(gen, this.raftstate) : encodeRecord(gen, this.raftstate, pieces);
+    if (pieces === null) this.stats.fullRecords++;
+    else this.stats.patchRecords++;
     return {
       version: this.version,
       snapshotVersion: this.snapshotVersion,
@@ -410,18 +526,29 @@ export class DiskPersister implements PersisterLike, OutputGate {
       snapshot: this.snapshot,
       snapshotChanged,
       gen,
-      hash,
-      previousGen: this.durableGen,
+      previousGen: this.writtenGen,
+      rewrite,
+      record,
     };
   }
 
+  /** The job's record is in the log: the next one is a diff against it. */
+  private written(job: FlushJob): void {
+    this.writtenVersion = job.version;
+    this.writtenSnapshotVersion = job.snapshotVersion;
+    this.writtenState = job.raftstate;
+    this.writtenGen = job.gen;
+    if (job.gen >= this.nextGen) this.nextGen = job.gen + 1;
+    this.stats.bytesWritten += job.record.length;
+  }
+
+  /** The job's record is on disk, and so is every record before it. */
   private done(job: FlushJob, startedMs: number): void {
-    this.durableVersion = job.version;
-    this.durableSnapshotVersion = job.snapshotVersion;
-    this.durableGen = job.gen;
-    this.durableHash = job.hash;
     this.stats.flushes++;
     this.stats.lastFlushMs = performance.now() - startedMs;
+    // fdatasyncs may end out of order; each covers every record written before it started.
+    if (job.version <= this.durableVersion) return;
+    this.durableVersion = job.version;
     const still: Waiter[] = [];
     for (const w of this.waiters) {
       if (w.version <= this.durableVersion) w.resolve();
@@ -431,57 +558,108 @@ export class DiskPersister implements PersisterLike, OutputGate {
   }
 
   private fail(e: unknown): void {
+    if (this.failed !== undefined) return;
     const error = new Error(`saving Raft state in ${this.dir} failed: ${describeFsError(e)}. The node cannot keep its promises without its disk; it stops. Free space or fix the folder, then restart it.`);
     this.failed = error;
     for (const w of this.waiters.splice(0)) w.reject(error);
     this.options.onFailure?.(error);
   }
 
-  private stateBytes(job: FlushJob): Buffer {
-    return encodeState({ raftstate: job.raftstate, snapshotGen: job.gen, snapshotLength: job.snapshot.length, snapshotHash: job.hash });
+  private file(name: string): string {
+    return path.join(this.dir, name);
   }
 
   private writeSync(job: FlushJob): void {
-    if (job.snapshotChanged && job.gen > 0) this.replaceSync(snapshotFileName(job.gen), encodeSnapshot(job.gen, job.snapshot, job.hash));
-    this.replaceSync(stateFileName, this.stateBytes(job));
-    this.syncDirSync();
-    if (job.snapshotChanged && job.previousGen > 0) fs.rmSync(path.join(this.dir, snapshotFileName(job.previousGen)), { force: true });
+    if (job.snapshotChanged && job.gen > 0) {
+      this.replaceSync(snapshotFileName(job.gen), encodeSnapshot(job.gen, job.snapshot));
+      this.syncDirSync(); // the rename, before a record names the file
+    }
+    if (job.rewrite) {
+      this.replaceSync(logFileName, job.record);
+      this.syncDirSync();
+      this.reopenLog(job.record.length);
+    } else {
+      this.appendSync(job.record);
+      if (this.fsync) {
+        fs.fdatasyncSync(this.fd!);
+        this.stats.fsyncs++;
+      }
+    }
+    if (job.snapshotChanged && job.previousGen > 0) fs.rmSync(this.file(snapshotFileName(job.previousGen)), { force: true });
   }
 
-  private async writeAsync(job: FlushJob): Promise<void> {
-    if (job.snapshotChanged && job.gen > 0) await this.replaceAsync(snapshotFileName(job.gen), encodeSnapshot(job.gen, job.snapshot, job.hash));
-    await this.replaceAsync(stateFileName, this.stateBytes(job));
-    await this.syncDirAsync();
-    if (job.snapshotChanged && job.previousGen > 0) await fs.promises.rm(path.join(this.dir, snapshotFileName(job.previousGen)), { force: true });
+  /** A flush that replaces files: a new snapshot first, then its record, then the old snapshot goes. */
+  private async writeAloneAsync(job: FlushJob): Promise<void> {
+    if (job.snapshotChanged && job.gen > 0) {
+      await this.replaceAsync(snapshotFileName(job.gen), encodeSnapshot(job.gen, job.snapshot));
+      await this.syncDirAsync();
+    }
+    if (job.rewrite) {
+      await this.replaceAsync(logFileName, job.record);
+      await this.syncDirAsync();
+      this.reopenLog(job.record.length);
+    } else {
+      this.appendSync(job.record);
+      if (this.fsync) {
+        const fd = this.fd!;
+        await new Promise<void>((resolve, reject) => fs.fdatasync(fd, (e) => (e === null ? resolve() : reject(e))));
+        this.stats.fsyncs++;
+      }
+    }
+    if (job.snapshotChanged && job.previousGen > 0) await fs.promises.rm(this.file(snapshotFileName(job.previousGen)), { force: true });
+  }
+
+  /**
+   * Appends a record to the open log. A log removed under a running node (its folder deleted)
+   * would take appends and lose them all at the next start: that is a failed disk.
+   */
+  private appendSync(record: Buffer): void {
+    if (fs.fstatSync(this.fd!).nlink === 0) throw Object.assign(new Error(`${this.file(logFileName)} was removed`), { code: 'ENOENT' });
+    writeAllSync(this.fd!, record);
+    this.stats.logBytes += record.length;
+  }
+
+  /** After the log was replaced by a new file: append to that one. */
+  private reopenLog(size: number): void {
+    if (this.fd !== undefined) fs.closeSync(this.fd);
+    this.fd = fs.openSync(this.file(logFileName), 'a');
+    this.stats.logBytes = size;
+    this.stats.compactions++;
   }
 
   /** Write to name.tmp, fsync, rename over name: readers see the old file or the new, whole. */
   private replaceSync(name: string, bytes: Buffer): void {
-    const final = path.join(this.dir, name);
+    const final = this.file(name);
     const temp = `${final.replace(/\.bin$/, '')}.tmp`;
     const fd = fs.openSync(temp, 'w');
     try {
-      fs.writeSync(fd, bytes);
-      if (this.fsync) fs.fsyncSync(fd);
+      writeAllSync(fd, bytes);
+      if (this.fsync) {
+        fs.fsyncSync(fd);
+        this.stats.fsyncs++;
+      }
     } finally {
       fs.closeSync(fd);
     }
     fs.renameSync(temp, final);
-    this.stats.bytesWritten += bytes.length;
+    this.stats.bytesWritten += name === logFileName ? 0 : bytes.length;
   }
 
   private async replaceAsync(name: string, bytes: Buffer): Promise<void> {
-    const final = path.join(this.dir, name);
+    const final = this.file(name);
     const temp = `${final.replace(/\.bin$/, '')}.tmp`;
     const handle = await fs.promises.open(temp, 'w');
     try {
       await handle.writeFile(bytes);
-      if (this.fsync) await handle.sync();
+      if (this.fsync) {
+        await handle.sync();
+        this.stats.fsyncs++;
+      }
     } finally {
       await handle.close();
     }
     await fs.promises.rename(temp, final);
-    this.stats.bytesWritten += bytes.length;
+    this.stats.bytesWritten += name === logFileName ? 0 : bytes.length;
   }
 
   /** Makes the renames durable. Some systems cannot fsync a folder; there renames are already ordered. */
@@ -491,6 +669,7 @@ export class DiskPersister implements PersisterLike, OutputGate {
     try {
       fd = fs.openSync(this.dir, 'r');
       fs.fsyncSync(fd);
+      this.stats.fsyncs++;
     } catch (e) {
       if (!dirSyncUnsupported(e)) throw e;
     } finally {
@@ -504,6 +683,7 @@ export class DiskPersister implements PersisterLike, OutputGate {
     try {
       handle = await fs.promises.open(this.dir, 'r');
       await handle.sync();
+      this.stats.fsyncs++;
     } catch (e) {
       if (!dirSyncUnsupported(e)) throw e;
     } finally {
@@ -512,15 +692,9 @@ export class DiskPersister implements PersisterLike, OutputGate {
   }
 }
 
-interface FlushJob {
-  version: number;
-  snapshotVersion: number;
-  raftstate: Uint8Array;
-  snapshot: Uint8Array;
-  snapshotChanged: boolean;
-  gen: number;
-  hash: Buffer;
-  previousGen: number;
+/** write(2) may write less than asked (a signal, a full disk): go on until all of it is written. */
+function writeAllSync(fd: number, bytes: Buffer): void {
+  for (let at = 0; at < bytes.length; ) at += fs.writeSync(fd, bytes, at, bytes.length - at);
 }
 
 function dirSyncUnsupported(e: unknown): boolean {

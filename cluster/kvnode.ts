@@ -149,6 +149,7 @@ export class RunningNode {
     this.persister = DiskPersister.open(options.dataDir, {
       durability: options.durability ?? 'batch',
       fsync: options.fsync ?? true,
+      log: (line) => this.log(`persister: ${line}`),
       onFailure: (e) => {
         this.log(`persister: ${e.message}`);
         options.onFatal?.(e);

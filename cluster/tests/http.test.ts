@@ -6,9 +6,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { DiskPersister } from '../disk-persister.ts';
 import { httpCall } from '../http-client.ts';
 import { startNode, type RunningNode } from '../kvnode.ts';
 import { findFreePorts } from '../ports.ts';
+import { encodeRecord } from '../state-log.ts';
 import type { Address } from '../transport.ts';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'raftlab-http-'));
@@ -161,9 +163,18 @@ describe('a node that cannot start says why', () => {
 
   test('a damaged file, a folder it cannot write, bad flags: exit 2 and a message', async () => {
     const ports = await findFreePorts(1);
+    // A log of three records whose middle one changed on disk.
     const damaged = path.join(root, 'damaged');
-    fs.mkdirSync(damaged);
-    fs.writeFileSync(path.join(damaged, 'raft-state.bin'), 'garbage '.repeat(20));
+    const persister = DiskPersister.open(damaged, { durability: 'sync', lock: false });
+    persister.Save(new Uint8Array(300).fill(1), null);
+    const middle = persister.stats.logBytes;
+    persister.Save(new Uint8Array(300).fill(2), null);
+    persister.Save(new Uint8Array(300).fill(3), null);
+    await persister.close();
+    const logFile = path.join(damaged, 'raft-log.bin');
+    const bytes = fs.readFileSync(logFile);
+    bytes[middle + 100]! ^= 0x10;
+    fs.writeFileSync(logFile, bytes);
     const notADir = path.join(root, 'plain-file');
     fs.writeFileSync(notADir, 'x');
     const peers = `127.0.0.1:${ports}`;
@@ -173,10 +184,39 @@ describe('a node that cannot start says why', () => {
       runNodeProcess(['--id', '3', '--peers', peers]),
     ]);
     expect(a.code).toBe(2);
-    expect(a.stderr).toMatch(/cannot start: .*damaged\/raft-state\.bin is damaged/);
+    expect(a.stderr).toMatch(new RegExp(`cannot start: .*damaged/raft-log\\.bin is damaged at offset ${middle}: the record at offset ${middle} is damaged`));
     expect(b.code).toBe(2);
     expect(b.stderr).toMatch(/cannot start: cannot use .*plain-file as a node's data folder: it exists and is not a folder/);
     expect(c.code).toBe(2);
     expect(c.stderr).toMatch(/--id must be at most 0/);
   }, 20_000);
+});
+
+describe('a node restarted on a log with a torn tail', () => {
+  test('keeps every write it acknowledged, and its log says what was cut off', async () => {
+    const peers = [{ host: '127.0.0.1', port: await findFreePorts(1) }];
+    const dataDir = path.join(root, 'torn');
+    const first = await startNode({ id: 0, peers, dataDir });
+    try {
+      await waitFor('the lone node to lead', () => (first.leader() === 0 ? true : undefined));
+      for (let i = 0; i < 5; i++) expect((await request('PUT', `/kv/k${i}`, `v${i}`, undefined, peers[0])).status).toBe(200);
+    } finally {
+      await first.stop();
+    }
+    // A crash in the middle of the next flush: the start of a record, not the rest.
+    const logFile = path.join(dataDir, 'raft-log.bin');
+    const intact = fs.statSync(logFile).size;
+    fs.appendFileSync(logFile, encodeRecord(0, new Uint8Array(500).fill(9), null).subarray(0, 100));
+    const lines: string[] = [];
+    const second = await startNode({ id: 0, peers, dataDir, log: (line) => lines.push(line) });
+    try {
+      expect(lines.filter((l) => l.startsWith('persister:'))).toEqual([
+        expect.stringMatching(new RegExp(`^persister: .*torn/raft-log\\.bin: cut off a torn tail of 100 bytes at offset ${intact} \\(the record announces 500 bytes but only 76 follow\\)`)),
+      ]);
+      await waitFor('the lone node to lead again', () => (second.leader() === 0 ? true : undefined));
+      for (let i = 0; i < 5; i++) expect(await request('GET', `/kv/k${i}`, undefined, undefined, peers[0])).toMatchObject({ status: 200, body: { value: `v${i}` } });
+    } finally {
+      await second.stop();
+    }
+  }, 30_000);
 });

@@ -7,6 +7,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, test } from 'vitest';
 import { encode, decode } from '../../persister/index.ts';
 import { DamagedStateError, DataDirError, DiskPersister, DiskPersisterUsageError } from '../disk-persister.ts';
+import { scanLog } from '../state-log.ts';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'raftlab-persister-'));
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
@@ -15,6 +16,7 @@ function freshDir(): string {
   return path.join(root, `d${dirs++}`);
 }
 
+const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 const text = (b: Uint8Array): string => new TextDecoder().decode(b);
 
@@ -73,14 +75,14 @@ describe('DiskPersister', () => {
     const p = DiskPersister.open(dir, { durability: 'sync' });
     p.Save(bytes('old state'), bytes('old snapshot'));
     await p.close();
-    // As if killed after writing the new snapshot and half the new state file, before the rename.
-    fs.writeFileSync(path.join(dir, 'snapshot-2.bin'), 'new snapshot, complete but not yet named by raft-state.bin');
-    fs.writeFileSync(path.join(dir, 'raft-state.tmp'), 'half a state file');
+    // As if killed after writing a new snapshot and before its record, and during a compaction.
+    fs.writeFileSync(path.join(dir, 'snapshot-2.bin'), 'new snapshot, complete but named by no record');
+    fs.writeFileSync(path.join(dir, 'raft-log.tmp'), 'half a compacted log');
     fs.writeFileSync(path.join(dir, 'snapshot-3.tmp'), 'half a snapshot');
     const q = DiskPersister.open(dir);
     expect(text(q.ReadRaftState())).toBe('old state');
     expect(text(q.ReadSnapshot())).toBe('old snapshot');
-    expect(fs.readdirSync(dir).sort()).toEqual(['LOCK', 'raft-state.bin', 'snapshot-1.bin']);
+    expect(fs.readdirSync(dir).sort()).toEqual(['LOCK', 'raft-log.bin', 'snapshot-1.bin']);
   });
 
   test('kill -9 in the middle of saving, over and over: always the old or the new pair, never a mix, never less than acknowledged', async () => {
@@ -122,25 +124,138 @@ describe('DiskPersister', () => {
     }
   }, 60_000);
 
-  test('a damaged state file: a clear error that names it and says what to do', async () => {
+  test('a damaged log or snapshot: a clear error that names the file and says what to do', async () => {
     const dir = freshDir();
     const p = DiskPersister.open(dir, { durability: 'sync' });
     p.Save(encode({ currentTerm: 3, log: ['a', 'b'] }), bytes('snap'));
     await p.close();
-    const file = path.join(dir, 'raft-state.bin');
+    const file = path.join(dir, 'raft-log.bin');
     const good = fs.readFileSync(file);
     const flipped = Buffer.from(good);
     flipped[flipped.length - 3]! ^= 0xff;
     fs.writeFileSync(file, flipped);
+    // The only record was written with the file (before its rename): not a torn tail, damage.
     expect(() => DiskPersister.open(dir)).toThrow(DamagedStateError);
-    expect(() => DiskPersister.open(dir)).toThrow(new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is damaged: its checksum does not match.*mv ${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    expect(() => DiskPersister.open(dir)).toThrow(new RegExp(`${escape(file)} is damaged at offset 8: its first record is damaged \\(the record fails its checksum\\).*mv ${escape(dir)}`));
     fs.writeFileSync(file, good.subarray(0, good.length - 10));
-    expect(() => DiskPersister.open(dir)).toThrow(/truncated or extended/);
-    fs.writeFileSync(file, 'hello, this is not a state file. '.repeat(4));
-    expect(() => DiskPersister.open(dir)).toThrow(/does not start with the raftlab state marker/);
+    expect(() => DiskPersister.open(dir)).toThrow(/at offset 8: its first record is damaged \(the record announces/);
+    fs.writeFileSync(file, 'hello, this is not a log file. '.repeat(4));
+    expect(() => DiskPersister.open(dir)).toThrow(/at offset 0: it does not start with the raftlab log marker/);
     fs.writeFileSync(file, good);
-    fs.rmSync(path.join(dir, 'snapshot-1.bin'));
-    expect(() => DiskPersister.open(dir)).toThrow(/snapshot-1\.bin is damaged: raft-state\.bin names it but it cannot be read/);
+    const snapshotFile = path.join(dir, 'snapshot-1.bin');
+    const snapshot = fs.readFileSync(snapshotFile);
+    fs.writeFileSync(snapshotFile, Buffer.concat([snapshot.subarray(0, snapshot.length - 1), Buffer.from('X')]));
+    expect(() => DiskPersister.open(dir)).toThrow(/snapshot-1\.bin is damaged: its checksum does not match/);
+    fs.rmSync(snapshotFile);
+    expect(() => DiskPersister.open(dir)).toThrow(/snapshot-1\.bin is damaged: raft-log\.bin names it but it cannot be read/);
+  });
+
+  test('a folder written by the earlier state-file format is refused with what to do', () => {
+    const dir = freshDir();
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, 'raft-state.bin'), 'an old state file');
+    expect(() => DiskPersister.open(dir)).toThrow(/holds raft-state\.bin, the state file of an earlier raftlab.*lab cluster start --clean/);
+  });
+
+  test('recovery cuts a torn tail at any offset of the last record, keeps every record before it, and says so', async () => {
+    const dir = freshDir();
+    const p = DiskPersister.open(dir, { durability: 'sync' });
+    for (let i = 1; i <= 5; i++) p.Save(encode({ i, pad: 'x'.repeat(1000) }), bytes('snap'));
+    const beforeLast = p.stats.logBytes;
+    p.Save(encode({ i: 6, pad: 'x'.repeat(1000), more: 'y'.repeat(200) }), bytes('snap')); // a patch of ~250 bytes
+    await p.close();
+    const file = path.join(dir, 'raft-log.bin');
+    const whole = fs.readFileSync(file);
+    expect(whole.length).toBe(p.stats.logBytes);
+    for (let cut = beforeLast + 1; cut < whole.length; cut++) {
+      fs.writeFileSync(file, whole.subarray(0, cut));
+      const lines: string[] = [];
+      const q = DiskPersister.open(dir, { fsync: false, lock: false, log: (line) => lines.push(line) });
+      expect(decode<{ i: number }>(q.ReadRaftState()).i, `cut at ${cut}`).toBe(5);
+      expect(lines, `cut at ${cut}`).toEqual([expect.stringMatching(new RegExp(`^${escape(file)}: cut off a torn tail of ${cut - beforeLast} bytes at offset ${beforeLast} \\(.*\\).*Kept all 5 intact records`))]);
+      expect(fs.statSync(file).size).toBe(beforeLast);
+      await q.close();
+    }
+    // What comes next is appended after the intact records, and read back.
+    const r = DiskPersister.open(dir, { durability: 'sync' });
+    r.Save(encode({ i: 7 }), bytes('snap'));
+    await r.close();
+    const lines: string[] = [];
+    const s = DiskPersister.open(dir, { log: (line) => lines.push(line) });
+    expect(decode<{ i: number }>(s.ReadRaftState()).i).toBe(7);
+    expect(text(s.ReadSnapshot())).toBe('snap');
+    expect(lines).toEqual([]);
+  });
+
+  test('a log damaged in the middle: the node refuses to start, naming the file and the offset', async () => {
+    const dir = freshDir();
+    const p = DiskPersister.open(dir, { durability: 'sync' });
+    const offsets: number[] = [];
+    for (let i = 1; i <= 4; i++) {
+      offsets.push(p.stats.logBytes);
+      p.Save(encode({ i, pad: 'x'.repeat(100 * i) }), null);
+    }
+    await p.close();
+    const file = path.join(dir, 'raft-log.bin');
+    const good = fs.readFileSync(file);
+    const third = offsets[2]!;
+    const damaged = Buffer.from(good);
+    damaged[third + 30]! ^= 0x01;
+    fs.writeFileSync(file, damaged);
+    expect(() => DiskPersister.open(dir)).toThrow(DamagedStateError);
+    expect(() => DiskPersister.open(dir)).toThrow(new RegExp(`^${escape(file)} is damaged at offset ${third}: the record at offset ${third} is damaged \\(the record fails its checksum\\), yet an intact record follows at offset ${offsets[3]}.*does not start`));
+    // Refusing changed nothing: mended, the file opens with every record.
+    expect(fs.readFileSync(file).equals(damaged)).toBe(true);
+    fs.writeFileSync(file, good);
+    expect(decode<{ i: number }>(DiskPersister.open(dir).ReadRaftState()).i).toBe(4);
+  });
+
+  test('group commit: concurrent Saves share flushes, one fsync each, and each waits for its own', async () => {
+    const dir = freshDir();
+    const p = DiskPersister.open(dir);
+    p.Save(encode({ writer: -1, n: 0, sequence: 0, log: 'x'.repeat(2000) }), null);
+    await p.durable();
+    const start = { ...p.stats };
+    const file = path.join(dir, 'raft-log.bin');
+    const saved: number[] = Array.from({ length: 8 }, () => 0);
+    let sequence = 0;
+    // Eight writers, as eight handlers answering: save, wait for the disk, check the disk has it.
+    await Promise.all(
+      saved.map(async (_, writer) => {
+        for (let n = 1; n <= 25; n++) {
+          const mine = ++sequence;
+          const fsyncsBefore = p.stats.fsyncs;
+          p.Save(encode({ writer, n, sequence: mine, log: 'x'.repeat(2000) }), null);
+          await p.durable();
+          expect(p.stats.fsyncs, `writer ${writer} save ${n}: told durable before an fsync ended`).toBeGreaterThan(fsyncsBefore);
+          const onDisk = decode<{ sequence: number }>(scanLog(fs.readFileSync(file)).state).sequence;
+          expect(onDisk, `writer ${writer} save ${n}: told durable, but the disk holds an older state`).toBeGreaterThanOrEqual(mine);
+          saved[writer] = n;
+          await new Promise((r) => setImmediate(r));
+        }
+      }),
+    );
+    const saves = p.stats.saves - start.saves;
+    const flushes = p.stats.flushes - start.flushes;
+    const fsyncs = p.stats.fsyncs - start.fsyncs;
+    expect(saves).toBe(200);
+    expect(fsyncs).toBe(flushes); // appends: one fdatasync per flush
+    expect(flushes).toBeLessThanOrEqual(saves / 4);
+    expect(p.stats.patchRecords - start.patchRecords).toBe(flushes);
+    await p.close();
+  });
+
+  test('the log is compacted into one record once it grows past its limit', async () => {
+    const dir = freshDir();
+    const p = DiskPersister.open(dir, { durability: 'sync', compactBytes: 4000 });
+    for (let i = 0; i < 300; i++) p.Save(encode({ i, log: Array.from({ length: 20 + (i % 50) }, (_, k) => k) }), i % 100 === 99 ? encode({ snap: i }) : null);
+    expect(p.stats.compactions).toBeGreaterThan(3);
+    expect(fs.statSync(path.join(dir, 'raft-log.bin')).size).toBeLessThan(4000 + 1000);
+    await p.close();
+    const q = DiskPersister.open(dir);
+    expect(decode<{ i: number }>(q.ReadRaftState()).i).toBe(299);
+    expect(decode<{ snap: number }>(q.ReadSnapshot()).snap).toBe(299);
+    expect(fs.readdirSync(dir).sort()).toEqual(['LOCK', 'raft-log.bin', 'snapshot-3.bin']);
   });
 
   test('a folder that cannot be used: a clear error', () => {
