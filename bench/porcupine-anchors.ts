@@ -8,7 +8,10 @@
  *   1key_ok    2 000 operations, 1 key, 5 clients (linearizable)
  *   1key_bad   the same with one read after the midpoint corrupted (not linearizable)
  *
- * each checked plain (`checkOperationsTimeout`) and verbose (`checkOperationsVerbose`).
+ * each checked plain (`checkOperationsTimeout`) and verbose (`checkOperationsVerbose`). In a
+ * fresh process the checker threads are cold, so those checks run in one thread; the 100k
+ * shape is also run with the pool warmed first (`warmUpCheckerThreads`, not timed), as in a
+ * test run's later checks: `porcupine_100k_pool_ms`, `porcupine_100k_verbose_pool_ms`.
  *
  *   npx tsx bench/porcupine-anchors.ts
  *     → porcupine_10k_ms=…  porcupine_10k_verbose_ms=…  porcupine_100k_ms=…  …
@@ -31,6 +34,7 @@ import {
   type KvInput,
   type KvOutput,
   type Operation,
+  warmUpCheckerThreads,
 } from '../porcupine/index.ts';
 
 interface Shape {
@@ -38,6 +42,8 @@ interface Shape {
   readonly expected: 'Ok' | 'Illegal';
   build(): Operation<KvInput, KvOutput>[];
 }
+
+type Mode = 'plain' | 'verbose' | 'plain+pool' | 'verbose+pool';
 
 const shapes: readonly Shape[] = [
   { name: '10k', expected: 'Ok', build: () => makeLinearizableKvHistory({ seed: 6_5840, operations: 10_000, keys: 50, clients: 20 }) },
@@ -61,10 +67,12 @@ function corrupted(history: Operation<KvInput, KvOutput>[]): Operation<KvInput, 
 }
 
 /** Child: build one history, check it once, print the check's real time. */
-function runOne(shapeName: string, verbose: boolean): void {
+async function runOne(shapeName: string, mode: Mode): Promise<void> {
   const shape = shapes.find((s) => s.name === shapeName);
   if (shape === undefined) throw new Error(`unknown shape ${shapeName}; use one of ${shapes.map((s) => s.name).join(', ')}`);
   const history = shape.build();
+  const verbose = mode.startsWith('verbose');
+  if (mode.endsWith('+pool') && (await warmUpCheckerThreads()) === 0) throw new Error('no checker threads on this host');
   const start = performance.now();
   const result = verbose ? checkOperationsVerbose(kvModel, history, 0).result : checkOperationsTimeout(kvModel, history, 0);
   const ms = performance.now() - start;
@@ -101,17 +109,20 @@ function main(): void {
       if (only !== undefined && shape.name !== only) continue;
       const json = dir === undefined ? undefined : join(dir, `${shape.name}.json`);
       if (json !== undefined) execFileSync(process.execPath, [...process.execArgv, self, '--json', shape.name, json], { stdio: 'inherit' });
-      for (const verbose of [false, true]) {
+      const modes: Mode[] = shape.name === '100k' ? ['plain', 'verbose', 'plain+pool', 'verbose+pool'] : ['plain', 'verbose'];
+      for (const mode of modes) {
+        const verbose = mode.startsWith('verbose');
+        const pool = mode.endsWith('+pool');
         const ours: number[] = [];
         const go: number[] = [];
         for (let run = 0; run < runs; run++) {
-          const output = execFileSync(process.execPath, [...process.execArgv, self, '--one', shape.name, verbose ? 'verbose' : 'plain'], { encoding: 'utf8' });
+          const output = execFileSync(process.execPath, [...process.execArgv, self, '--one', shape.name, mode], { encoding: 'utf8' });
           ours.push(msOf(output, 'the checker'));
-          if (goBin !== undefined && json !== undefined) {
+          if (goBin !== undefined && json !== undefined && !pool) {
             go.push(msOf(execFileSync(goBin, [...goArgs, ...(verbose ? ['-verbose'] : []), json], { encoding: 'utf8' }), goBin));
           }
         }
-        const suffix = verbose ? '_verbose' : '';
+        const suffix = `${verbose ? '_verbose' : ''}${pool ? '_pool' : ''}`;
         console.log(`porcupine_${shape.name}${suffix}_runs_ms=${ours.map((ms) => ms.toFixed(1)).join(',')}`);
         console.log(`porcupine_${shape.name}${suffix}_ms=${median(ours).toFixed(1)}`);
         if (go.length > 0) {
@@ -126,6 +137,6 @@ function main(): void {
   }
 }
 
-if (process.argv[2] === '--one') runOne(process.argv[3]!, process.argv[4] === 'verbose');
+if (process.argv[2] === '--one') await runOne(process.argv[3]!, process.argv[4] as Mode);
 else if (process.argv[2] === '--json') writeJson(process.argv[3]!, process.argv[4]!);
 else main();

@@ -57,14 +57,31 @@ export class Service {
   /** Decodes the arguments, runs the handler on a fresh empty reply, and encodes the reply. */
   async dispatch(method: string, argsBytes: Uint8Array, serverLabel: string): Promise<Uint8Array> {
     const handler = this.handlerFor(method);
-    const reply = await this.run(handler, method, decode(argsBytes), serverLabel);
+    const args = decode(argsBytes);
+    const reply: Record<string, unknown> = {};
+    try {
+      const result = asServer(serverLabel, () => handler(args, reply));
+      if (result instanceof Promise) await result;
+    } catch (e) {
+      throw this.handlerError(method, serverLabel, e);
+    }
     return encode(reply, `reply of ${this.name}.${method}`);
   }
 
-  /** `dispatch` for the simulated network: a message in, a message out, no bytes built. */
-  async dispatchMessage(method: string, args: WireMessage, serverLabel: string): Promise<WireMessage> {
+  /**
+   * `dispatch` for the simulated network: a message in, a message out, no bytes built. Its
+   * steps (and awaits) are dispatch's, so a run takes the same course with either.
+   */
+  async dispatchMessage(method: string, argsMessage: WireMessage, serverLabel: string): Promise<WireMessage> {
     const handler = this.handlerFor(method);
-    const reply = await this.run(handler, method, decodeMessage(args), serverLabel);
+    const args = decodeMessage(argsMessage);
+    const reply: Record<string, unknown> = {};
+    try {
+      const result = asServer(serverLabel, () => handler(args, reply));
+      if (result instanceof Promise) await result;
+    } catch (e) {
+      throw this.handlerError(method, serverLabel, e);
+    }
     return encodeMessage(reply, this.replySite(method));
   }
 
@@ -85,16 +102,8 @@ export class Service {
     return handler;
   }
 
-  /** Runs the handler on a fresh empty reply, as the server, and returns the filled reply. */
-  private async run(handler: Handler, method: string, args: unknown, serverLabel: string): Promise<Record<string, unknown>> {
-    const reply: Record<string, unknown> = {};
-    try {
-      const result = asServer(serverLabel, () => handler(args, reply));
-      if (result instanceof Promise) await result;
-    } catch (e) {
-      throw new HandlerError(`RPC handler ${this.name}.${method} on server ${serverLabel} threw: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`, e);
-    }
-    return reply;
+  private handlerError(method: string, serverLabel: string, e: unknown): HandlerError {
+    return new HandlerError(`RPC handler ${this.name}.${method} on server ${serverLabel} threw: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`, e);
   }
 }
 
