@@ -39,8 +39,17 @@ export class MemoCache<S> {
     /** The model compares states with `===` (the default): the cache may compare them itself. */
     private readonly identityEquality: boolean,
     private readonly wordCount: number,
+    /** How many configurations to make room for at first (the table grows past it). */
+    expected = 256,
   ) {
-    this.pool = new Uint32Array(Math.max(1024, wordCount * 256));
+    // Room for the expected configurations up front: growing copies the pool, and on a
+    // cold first check every copy runs before the engine has optimized anything.
+    this.pool = new Uint32Array(Math.min(Math.max(1024, wordCount * expected), 1 << 23));
+    while (this.capacity < 2 * expected && this.capacity < 1 << 22) this.capacity *= 2;
+    this.mask = this.capacity - 1;
+    this.hashes = new Int32Array(this.capacity);
+    this.wordsAt = new Int32Array(this.capacity).fill(-1);
+    this.states = new Array<S>(this.capacity);
   }
 
   /**

@@ -54,7 +54,7 @@ export function searchPartition<S, I, O>(request: SearchRequest<S, I, O>): Searc
   const operationCount = list.operationCount;
   const recorder = new PartialRecorder(operationCount, recordPartials);
   const linearized = new Bitset(operationCount);
-  const cache = new MemoCache<S>(model.equal, model.equal === shallowEqual, linearized.words.length);
+  const cache = new MemoCache<S>(model.equal, model.equal === shallowEqual, linearized.words.length, 4 * operationCount);
   const stepFunction = model.step;
   // The stack of linearized calls and the state before each: parallel, preallocated arrays.
   const stackCalls = new Int32Array(operationCount);
