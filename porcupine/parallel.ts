@@ -6,9 +6,10 @@
  * waits on each job's shared done flag (`Atomics.wait`) and reads the answer with
  * `receiveMessageOnPort`. Threads are used only when they can pay: the model says where a
  * thread can import it (`Model.workerModule`), the history is large, more than one core
- * exists, and the pool is already warm. A cold pool is started in the background and this
- * check runs in the calling thread: starting a thread costs more than checking a history of
- * the size where threads start to help, so the first check never waits for one.
+ * exists, and the pool is warm. The pool starts only when asked (`warmUpCheckerThreads`):
+ * booting a thread costs more than checking a history of the size where threads start to
+ * help, and booting it in the background during a check slowed that check down on a busy
+ * 2-core machine (measured: bench/porcupine-anchors.ts, 100k shape).
  *
  * Nothing hangs and nothing leaks: pool threads are unref'd (they never keep a process
  * alive); a thread that answers with an error, cannot be handed the history, or stops
@@ -76,7 +77,7 @@ export function searchInParallel<S, I, O>(
   let total = 0;
   for (const partition of partitions) total += partition.length;
   if (total < parallelMinOperations) return undefined;
-  const threads = warmThreads();
+  const threads = readyThreads();
   if (threads.length === 0) return undefined;
   void model; // the threads import their own copy, from workerModule
 
@@ -210,7 +211,12 @@ function dropThread(thread: PoolThread, port?: MessagePort): undefined {
   return undefined;
 }
 
-/** The pool's booted threads, starting the pool (in the background) on first use. */
+/** The pool's booted threads (none until `warmUpCheckerThreads` started them). */
+function readyThreads(): PoolThread[] {
+  return pool === undefined ? [] : pool.filter((thread) => Atomics.load(thread.ready, 0) === 1);
+}
+
+/** Starts the pool's missing threads; returns the booted ones. */
 function warmThreads(): PoolThread[] {
   const wanted = poolSize();
   if (wanted === 0) return [];
