@@ -37,7 +37,7 @@ export function warningCount(): number {
 /** Forgets which warnings were given, so they can fire again (for tests). */
 export function resetWarnings(): void {
   warned.clear();
-  encodings.clear();
+  for (const site of encodings.values()) site.encodings = 0;
   warnings = 0;
 }
 
@@ -75,7 +75,26 @@ const maxCheckedNodes = 2000;
  */
 const checkedFirst = 64;
 const checkEvery = 32;
-const encodings = new Map<string, number>();
+const encodings = new Map<string, CheckSite>();
+
+/**
+ * @internal The encodings counted so far of one kind of value. Holding the site saves a
+ * lookup by a freshly built name on every message (wire.ts keeps one per RPC method).
+ */
+export interface CheckSite {
+  readonly what: string;
+  encodings: number;
+}
+
+/** @internal The counter of `what`, made on first use. */
+export function checkSite(what: string): CheckSite {
+  let site = encodings.get(what);
+  if (site === undefined) {
+    site = { what, encodings: 0 };
+    encodings.set(what, site);
+  }
+  return site;
+}
 
 /**
  * Encodes `value` to bytes. `what` names it in messages (e.g. "args of Raft.AppendEntries").
@@ -83,15 +102,28 @@ const encodings = new Map<string, number>();
  * crosses damaged.
  */
 export function encode(value: unknown, what = 'value'): Uint8Array {
-  const n = (encodings.get(what) ?? 0) + 1;
-  encodings.set(what, n);
-  if (n <= checkedFirst || n % checkEvery === 0) check(value, what);
+  sampleCheck(value, what);
   try {
     return serialize(value);
   } catch (e) {
-    check(value, what); // a full walk names the path of a function, if that is the cause
+    sampleCheck(value, what, true); // a full walk names the path of a function, if that is the cause
     throw new CodecError(`${what} cannot be encoded: ${(e as Error).message}. Send only plain data: objects, arrays, strings, numbers, booleans, Uint8Array, Map, Set.`);
   }
+}
+
+/**
+ * @internal Counts one encoding of `what` and, if this one is sampled (or `always`), walks
+ * `value` for warnings and functions. Shared with the network's copier (wire.ts), so both
+ * paths warn alike.
+ */
+export function sampleCheck(value: unknown, what: string | CheckSite, always = false): void {
+  const site = typeof what === 'string' ? checkSite(what) : what;
+  if (always) {
+    check(value, site.what);
+    return;
+  }
+  const n = ++site.encodings;
+  if (n <= checkedFirst || n % checkEvery === 0) check(value, site.what);
 }
 
 /** Decodes bytes made by `encode` into a fresh value. */

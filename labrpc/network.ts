@@ -1,5 +1,5 @@
 import { currentRuntime, sleep, debug } from '../sim/index.ts';
-import { encode, decode } from './codec.ts';
+import { encodeMessage, decodeMessage, messageBytes, argsSite, type WireMessage } from './wire.ts';
 import type { Server } from './service.ts';
 
 /** Names of ends and servers: the tester uses random strings for ends and numbers for servers. */
@@ -99,7 +99,7 @@ const hopLatencyMsMax = 1;
 
 interface WaitingCall {
   isServerDead: () => boolean;
-  resolve: (bytes: Uint8Array | null) => void;
+  resolve: (bytes: WireMessage | null) => void;
   finished: boolean;
   deadlineMs: number;
 }
@@ -249,7 +249,7 @@ export class Network {
     if (args === null || typeof args !== 'object') throw new TypeError(`Call("${svcMeth}", args, reply): args must be an object, got ${args === null ? 'null' : typeof args}`);
     if (reply === null || typeof reply !== 'object') throw new TypeError(`Call("${svcMeth}", args, reply): reply must be an object to fill in, got ${reply === null ? 'null' : typeof reply}`);
     if (this.done) return false;
-    const argsBytes = encode(args, `args of ${svcMeth}`);
+    const argsBytes = encodeMessage(args, argsSite(svcMeth));
     if (end.deleted && !this.warnedDeleted.has(end.name)) {
       this.warnedDeleted.add(end.name);
       process.stderr.write(`labrpc warning: Call("${svcMeth}") on end ${String(end.name)}, which was deleted; it will always return false. Use the ends the tester gives the new instance.\n`);
@@ -260,11 +260,11 @@ export class Network {
     this.observe(id, 'sent', svcMeth, end.name, undefined, argsBytes.length);
     const replyBytes = await this.deliver(id, end.name, svcMeth, argsBytes);
     if (replyBytes === null) return false;
-    Object.assign(reply, decode(replyBytes));
+    Object.assign(reply, decodeMessage(replyBytes));
     return true;
   }
 
-  private async deliver(id: number, endName: EndName, svcMeth: string, argsBytes: Uint8Array): Promise<Uint8Array | null> {
+  private async deliver(id: number, endName: EndName, svcMeth: string, argsBytes: WireMessage): Promise<WireMessage | null> {
     const rng = currentRuntime().rng;
     const enabled = this.enabled.get(endName) === true;
     const serverName = this.connections.get(endName) ?? null;
@@ -282,7 +282,7 @@ export class Network {
       return null;
     }
     if (this.interceptor !== undefined) {
-      const verdict = this.interceptor({ id, svcMeth, end: endName, server: serverName, direction: 'request', bytes: argsBytes });
+      const verdict = this.interceptor({ id, svcMeth, end: endName, server: serverName, direction: 'request', bytes: messageBytes(argsBytes) });
       if (verdict === 'drop') {
         this.observe(id, 'request-dropped', svcMeth, endName, serverName);
         return null;
@@ -294,18 +294,19 @@ export class Network {
     }
     this.observe(id, 'delivered', svcMeth, endName, serverName);
     const isServerDead = (): boolean => this.enabled.get(endName) !== true || this.servers.get(serverName) !== server;
-    const replyBytes = await this.awaitHandler(server.dispatch(svcMeth, argsBytes, String(serverName)), isServerDead);
+    const argsSent = this.handledObserver === undefined ? undefined : messageBytes(argsBytes);
+    const replyBytes = await this.awaitHandler(server.dispatchMessage(svcMeth, argsBytes, String(serverName)), isServerDead);
     if (replyBytes === null || isServerDead()) {
       this.observe(id, 'server-dead', svcMeth, endName, serverName);
       return null;
     }
-    this.handledObserver?.({ id, svcMeth, end: endName, server: serverName, args: argsBytes, reply: replyBytes });
+    if (argsSent !== undefined) this.handledObserver?.({ id, svcMeth, end: endName, server: serverName, args: argsSent, reply: messageBytes(replyBytes) });
     if (!reliable && rng.int(1000) < dropReplyPerMille) {
       this.observe(id, 'reply-dropped', svcMeth, endName, serverName, replyBytes.length);
       return null;
     }
     if (this.interceptor !== undefined) {
-      const verdict = this.interceptor({ id, svcMeth, end: endName, server: serverName, direction: 'reply', bytes: replyBytes });
+      const verdict = this.interceptor({ id, svcMeth, end: endName, server: serverName, direction: 'reply', bytes: messageBytes(replyBytes) });
       if (verdict === 'drop') {
         this.observe(id, 'reply-dropped', svcMeth, endName, serverName, replyBytes.length);
         return null;
@@ -348,7 +349,7 @@ export class Network {
    * deadline (deadlines are always now + 100 ms, so appending keeps it sorted) behind a single
    * timer: a timer per RPC would cost more than the RPC.
    */
-  private awaitHandler(handler: Promise<Uint8Array>, isServerDead: () => boolean): Promise<Uint8Array | null> {
+  private awaitHandler(handler: Promise<WireMessage>, isServerDead: () => boolean): Promise<WireMessage | null> {
     return new Promise((resolve, reject) => {
       const waiting: WaitingCall = { isServerDead, resolve, finished: false, deadlineMs: 0 };
       this.enqueueCheck(waiting);

@@ -1,5 +1,6 @@
 import { asServer } from '../sim/index.ts';
 import { encode, decode } from './codec.ts';
+import { encodeMessage, decodeMessage, checkSite, type CheckSite, type WireMessage } from './wire.ts';
 
 /** The service or method named by a Call does not exist on the server. */
 export class UnknownMethodError extends Error {
@@ -30,6 +31,7 @@ type Handler = (args: unknown, reply: unknown) => unknown;
 export class Service {
   readonly name: string;
   private readonly methods = new Map<string, Handler>();
+  private readonly replySites = new Map<string, CheckSite>();
 
   constructor(receiver: object, name?: string) {
     this.name = name ?? receiver.constructor.name;
@@ -54,19 +56,54 @@ export class Service {
 
   /** Decodes the arguments, runs the handler on a fresh empty reply, and encodes the reply. */
   async dispatch(method: string, argsBytes: Uint8Array, serverLabel: string): Promise<Uint8Array> {
-    const handler = this.methods.get(method);
-    if (handler === undefined) {
-      throw new UnknownMethodError(`unknown method ${method} in ${this.name}.${method}; expecting one of ${this.methodNames().join(', ')}`);
-    }
+    const handler = this.handlerFor(method);
     const args = decode(argsBytes);
     const reply: Record<string, unknown> = {};
     try {
       const result = asServer(serverLabel, () => handler(args, reply));
       if (result instanceof Promise) await result;
     } catch (e) {
-      throw new HandlerError(`RPC handler ${this.name}.${method} on server ${serverLabel} threw: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`, e);
+      throw this.handlerError(method, serverLabel, e);
     }
     return encode(reply, `reply of ${this.name}.${method}`);
+  }
+
+  /**
+   * `dispatch` for the simulated network: a message in, a message out, no bytes built. Its
+   * steps (and awaits) are dispatch's, so a run takes the same course with either.
+   */
+  async dispatchMessage(method: string, argsMessage: WireMessage, serverLabel: string): Promise<WireMessage> {
+    const handler = this.handlerFor(method);
+    const args = decodeMessage(argsMessage);
+    const reply: Record<string, unknown> = {};
+    try {
+      const result = asServer(serverLabel, () => handler(args, reply));
+      if (result instanceof Promise) await result;
+    } catch (e) {
+      throw this.handlerError(method, serverLabel, e);
+    }
+    return encodeMessage(reply, this.replySite(method));
+  }
+
+  private replySite(method: string): CheckSite {
+    let site = this.replySites.get(method);
+    if (site === undefined) {
+      site = checkSite(`reply of ${this.name}.${method}`);
+      this.replySites.set(method, site);
+    }
+    return site;
+  }
+
+  private handlerFor(method: string): Handler {
+    const handler = this.methods.get(method);
+    if (handler === undefined) {
+      throw new UnknownMethodError(`unknown method ${method} in ${this.name}.${method}; expecting one of ${this.methodNames().join(', ')}`);
+    }
+    return handler;
+  }
+
+  private handlerError(method: string, serverLabel: string, e: unknown): HandlerError {
+    return new HandlerError(`RPC handler ${this.name}.${method} on server ${serverLabel} threw: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`, e);
   }
 }
 
@@ -75,8 +112,12 @@ export class Server {
   private readonly services = new Map<string, Service>();
   private count = 0;
 
+  /** Where each "Service.Method" seen so far goes: method names are constants, so this saves parsing them per call. */
+  private readonly routes = new Map<string, { service: Service; method: string }>();
+
   addService(service: Service): void {
     this.services.set(service.name, service);
+    this.routes.clear();
   }
 
   /** RPCs that reached this server (after request drops). */
@@ -85,19 +126,35 @@ export class Server {
   }
 
   dispatch(svcMeth: string, argsBytes: Uint8Array, serverLabel: string): Promise<Uint8Array> {
+    const target = this.route(svcMeth);
+    if (target instanceof Error) return Promise.reject(target);
+    return target.service.dispatch(target.method, argsBytes, serverLabel);
+  }
+
+  /** `dispatch` for the simulated network, with messages instead of bytes (see wire.ts). */
+  dispatchMessage(svcMeth: string, args: WireMessage, serverLabel: string): Promise<WireMessage> {
+    const target = this.route(svcMeth);
+    if (target instanceof Error) return Promise.reject(target);
+    return target.service.dispatchMessage(target.method, args, serverLabel);
+  }
+
+  /** Counts the RPC and finds its service, or the error that says it has none. */
+  private route(svcMeth: string): { service: Service; method: string } | UnknownMethodError {
     this.count++;
+    const known = this.routes.get(svcMeth);
+    if (known !== undefined) return known;
     const dot = svcMeth.lastIndexOf('.');
     const serviceName = dot < 0 ? svcMeth : svcMeth.slice(0, dot);
     const method = dot < 0 ? '' : svcMeth.slice(dot + 1);
     const service = this.services.get(serviceName);
     if (service === undefined) {
-      return Promise.reject(
-        new UnknownMethodError(
-          `unknown service ${serviceName} in ${svcMeth}; expecting one of ${[...this.services.keys()].join(', ')}. Call as "Service.Method", e.g. "Raft.RequestVote".`,
-        ),
+      return new UnknownMethodError(
+        `unknown service ${serviceName} in ${svcMeth}; expecting one of ${[...this.services.keys()].join(', ')}. Call as "Service.Method", e.g. "Raft.RequestVote".`,
       );
     }
-    return service.dispatch(method, argsBytes, serverLabel);
+    const route = { service, method };
+    this.routes.set(svcMeth, route);
+    return route;
   }
 }
 

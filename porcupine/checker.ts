@@ -16,7 +16,8 @@ import {
 } from './history.ts';
 import { fillDefaults } from './model.ts';
 import { summarizePartition } from './partials.ts';
-import { searchPartition } from './search.ts';
+import { searchInParallel } from './parallel.ts';
+import { searchPartition, type SearchOutcome } from './search.ts';
 import type {
   CheckResult,
   Event,
@@ -100,8 +101,9 @@ function eventPartitions<S, I, O>(model: FullModel<S, I, O>, events: readonly Ev
 }
 
 /**
- * Searches partition after partition under one deadline. Any `Illegal` makes the whole
- * history `Illegal`; otherwise any partition left unfinished makes it `Unknown`.
+ * Searches every partition under one deadline: on several threads when that pays (see
+ * parallel.ts), else one after another. Any `Illegal` makes the whole history `Illegal`;
+ * otherwise any partition left unfinished makes it `Unknown`.
  */
 function checkPartitions<S, I, O>(
   model: FullModel<S, I, O>,
@@ -109,33 +111,44 @@ function checkPartitions<S, I, O>(
   deadline: number,
   verbose: boolean,
 ): VerboseResult<I, O> {
+  const searchLocally = (partitionIndex: number): SearchOutcome => {
+    const operations = partitions[partitionIndex]!;
+    return searchPartition({ model, operations, list: buildEntryList(operations), partitionIndex, deadline, recordPartials: verbose });
+  };
+  const outcomes =
+    searchInParallel(model, model.workerModule, partitions, deadline, verbose, searchLocally) ??
+    searchInTurn(partitions.length, deadline, verbose, searchLocally);
+
   const summaries: PartitionLinearization<I, O>[] = [];
   let illegal = false;
   let unfinished = false;
   for (let partitionIndex = 0; partitionIndex < partitions.length; partitionIndex++) {
-    const operations = partitions[partitionIndex];
-    if (unfinished || isPast(deadline)) {
-      // Out of time: the remaining partitions stay unjudged.
-      unfinished = true;
-      if (verbose) summaries.push(summarizePartition(operations, 'Unknown', []));
-      continue;
-    }
-    const outcome = searchPartition({
-      model,
-      operations,
-      list: buildEntryList(operations),
-      partitionIndex,
-      deadline,
-      recordPartials: verbose,
-    });
-    if (verbose) summaries.push(summarizePartition(operations, outcome.result, outcome.longest));
-    if (outcome.result === 'Unknown') unfinished = true;
-    if (outcome.result === 'Illegal') {
-      illegal = true;
-      if (!verbose) break;
-    }
+    const outcome = outcomes[partitionIndex];
+    // Unsearched: out of time, or the verdict was already Illegal.
+    const result: CheckResult = outcome?.result ?? 'Unknown';
+    if (result === 'Illegal') illegal = true;
+    if (result === 'Unknown') unfinished = true;
+    if (verbose) summaries.push(summarizePartition(partitions[partitionIndex]!, result, outcome?.longest ?? []));
   }
   const result: CheckResult = illegal ? 'Illegal' : unfinished ? 'Unknown' : 'Ok';
   const info: LinearizationInfo<I, O> = { partitions: summaries };
   return { result, info };
+}
+
+/** The partitions one after another in this thread, stopping where the verdict is known or time is up. */
+function searchInTurn(
+  count: number,
+  deadline: number,
+  verbose: boolean,
+  searchLocally: (partitionIndex: number) => SearchOutcome,
+): (SearchOutcome | undefined)[] {
+  const outcomes = new Array<SearchOutcome | undefined>(count);
+  for (let partitionIndex = 0; partitionIndex < count; partitionIndex++) {
+    if (isPast(deadline)) break; // the remaining partitions stay unjudged
+    const outcome = searchLocally(partitionIndex);
+    outcomes[partitionIndex] = outcome;
+    if (outcome.result === 'Unknown') break;
+    if (outcome.result === 'Illegal' && !verbose) break;
+  }
+  return outcomes;
 }

@@ -3,7 +3,7 @@
  * simulator replaces `performance.now` with virtual time while a test runs, and a time
  * limit in virtual time would never expire during a synchronous search.
  */
-const realNow: () => number = performance.now.bind(performance);
+export const realNow: () => number = performance.now.bind(performance);
 
 /** The real time, in ms, at which a limit of `timeoutMs` from now runs out; 0 means none. */
 export function deadlineAfter(timeoutMs: number): number {

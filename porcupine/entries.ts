@@ -32,45 +32,58 @@ export interface EntryList<I, O> {
  */
 export function buildEntryList<I, O>(operations: readonly Operation<I, O>[]): EntryList<I, O> {
   const operationCount = operations.length;
-  const entryCount = 2 * operationCount;
-  // Entry code: operation index * 2, plus 1 for the return.
-  const codes = new Int32Array(entryCount);
-  const times = new Float64Array(entryCount);
+  const calls = new Float64Array(operationCount);
+  const returns = new Float64Array(operationCount);
+  const inputs = new Array<I>(operationCount);
+  const outputs = new Array<O>(operationCount);
   for (let i = 0; i < operationCount; i++) {
-    codes[2 * i] = 2 * i;
-    codes[2 * i + 1] = 2 * i + 1;
-    times[2 * i] = operations[i].call;
-    times[2 * i + 1] = operations[i].return;
+    const operation = operations[i]!;
+    calls[i] = operation.call;
+    returns[i] = operation.return;
+    inputs[i] = operation.input;
+    outputs[i] = operation.output;
   }
-  codes.sort((a, b) => times[a] - times[b] || (a & 1) - (b & 1) || a - b);
+  // Calls in time order and returns in time order, then merged (calls first at equal times).
+  // Recorded histories are nearly sorted already, which the merge sort of Array#sort exploits.
+  const byCall = sortedIndices(calls);
+  const byReturn = sortedIndices(returns);
 
-  const size = entryCount + 1;
+  const size = 2 * operationCount + 1;
   const operationOf = new Int32Array(size).fill(NONE);
   const matchOf = new Int32Array(size).fill(NONE);
   const next = new Int32Array(size);
   const prev = new Int32Array(size);
   const callPosition = new Int32Array(operationCount);
-  for (let k = 0; k < entryCount; k++) {
-    const position = k + 1;
-    const code = codes[k];
-    const operation = code >>> 1;
-    operationOf[position] = operation;
-    if ((code & 1) === 0) callPosition[operation] = position;
-    else matchOf[callPosition[operation]] = position;
+  let c = 0;
+  let r = 0;
+  for (let position = 1; position < size; position++) {
+    if (c < operationCount && (r === operationCount || calls[byCall[c]!]! <= returns[byReturn[r]!]!)) {
+      const operation = byCall[c++]!;
+      operationOf[position] = operation;
+      callPosition[operation] = position;
+    } else {
+      const operation = byReturn[r++]!;
+      operationOf[position] = operation;
+      matchOf[callPosition[operation]!] = position;
+    }
   }
   for (let position = 0; position < size; position++) {
     next[position] = position + 1 < size ? position + 1 : NONE;
     prev[position] = position - 1;
   }
-  return {
-    operationCount,
-    inputs: operations.map((operation) => operation.input),
-    outputs: operations.map((operation) => operation.output),
-    operationOf,
-    matchOf,
-    next,
-    prev,
-  };
+  return { operationCount, inputs, outputs, operationOf, matchOf, next, prev };
+}
+
+/** Indices 0..n-1 ordered by `times`, ties by index (a stable sort of the identity). */
+function sortedIndices(times: Float64Array): number[] {
+  const indices = new Array<number>(times.length);
+  let sorted = true;
+  for (let i = 0; i < times.length; i++) {
+    indices[i] = i;
+    if (i > 0 && times[i]! < times[i - 1]!) sorted = false;
+  }
+  if (!sorted) indices.sort((a, b) => times[a]! - times[b]! || a - b);
+  return indices;
 }
 
 /** Unlinks a call entry and its return: the operation is linearized. */

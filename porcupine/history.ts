@@ -18,7 +18,12 @@ export function validateOperations<S, I, O>(
   model: FullModel<S, I, O>,
   history: readonly Operation<I, O>[],
 ): void {
-  const byClient = new Map<number, number[]>();
+  // Per client, the operation with the latest call so far. Recorded histories list each
+  // client's operations in call order, so one pass finds any overlap; a client whose
+  // operations come out of order gets the full sort below.
+  const latest = new Map<number, number>();
+  let unordered: Set<number> | undefined;
+  let overlap: [number, number] | undefined;
   for (let index = 0; index < history.length; index++) {
     const operation = history[index];
     if (operation === null || typeof operation !== 'object') {
@@ -28,17 +33,38 @@ export function validateOperations<S, I, O>(
       );
     }
     checkTimes(model, operation, index);
-    if (typeof operation.clientId !== 'number' || Number.isNaN(operation.clientId)) {
+    const clientId = operation.clientId;
+    if (typeof clientId !== 'number' || Number.isNaN(clientId)) {
       throw new InvalidHistoryError(
         `history[${index}] (${operationForHumans(model, operation)}) has clientId ` +
-          `${String(operation.clientId)}; it must be a number.`,
+          `${String(clientId)}; it must be a number.`,
       );
     }
-    const indices = byClient.get(operation.clientId);
-    if (indices === undefined) byClient.set(operation.clientId, [index]);
-    else indices.push(index);
+    const previousIndex = latest.get(clientId);
+    if (previousIndex === undefined) {
+      latest.set(clientId, index);
+      continue;
+    }
+    const previous = history[previousIndex]!;
+    if (operation.call > previous.call || (operation.call === previous.call && operation.return >= previous.return)) {
+      if (overlap === undefined && operation.call < previous.return) overlap = [previousIndex, index];
+      latest.set(clientId, index);
+    } else {
+      (unordered ??= new Set()).add(clientId);
+    }
   }
-  for (const [clientId, indices] of byClient) checkClientSequential(model, history, clientId, indices);
+  if (unordered !== undefined) {
+    const byClient = new Map<number, number[]>();
+    for (let index = 0; index < history.length; index++) {
+      const clientId = history[index]!.clientId;
+      if (!unordered.has(clientId)) continue;
+      const indices = byClient.get(clientId);
+      if (indices === undefined) byClient.set(clientId, [index]);
+      else indices.push(index);
+    }
+    for (const [clientId, indices] of byClient) checkClientSequential(model, history, clientId, indices);
+  }
+  if (overlap !== undefined) checkClientSequential(model, history, history[overlap[0]]!.clientId, overlap);
 }
 
 function checkTimes<S, I, O>(model: FullModel<S, I, O>, operation: Operation<I, O>, index: number): void {

@@ -37,3 +37,4 @@ export { kv, kvModel, kvOpFromNumber, type KvInput, type KvOp, type KvOutput } f
 export { describeFailure } from './explain.ts';
 export { visualize, visualizePath, type Annotation, type VisualizeOptions } from './visualize.ts';
 export { makeLinearizableKvHistory, type SyntheticKvOptions } from './synthetic.ts';
+export { warmUpCheckerThreads, stopCheckerThreads } from './parallel.ts';

@@ -70,6 +70,7 @@ export const kvModel: Model<string, KvInput, KvOutput> = {
     }
   },
   describeState: (state) => quote(state),
+  workerModule: { url: import.meta.url, exportName: 'kvModel' },
 };
 
 /** `'text'`, with quotes and control characters escaped. */

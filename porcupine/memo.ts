@@ -1,56 +1,150 @@
 /**
  * The memo of configurations already explored: (set of linearized operations, state). If
  * the search reaches one again by another order, everything below it was already tried.
+ *
+ * An open-addressing hash table in typed arrays: no object per configuration, and the bits of
+ * every recorded set live one after another in a single word pool. A configuration's hash
+ * mixes the bitset's Zobrist hash with a cheap fingerprint of the state, so that the many
+ * states one set of operations can reach (orders of concurrent appends) land in different
+ * slots; porcupine keyed by the set alone and scanned every state of it, which is quadratic
+ * in their number. The fingerprint never hashes a whole string: a key/value state is a
+ * string that grows with every append, and hashing it on every step cost more than the step.
  */
 import type { Bitset } from './bitset.ts';
 
-interface Slot<S> {
-  readonly bits: Uint32Array;
-  /** States seen with these bits: a Set under identity equality, else a list scanned with `equal`. */
-  readonly states: Set<S> | S[];
+/** Slots start at this many and double when half full. */
+const initialCapacity = 1 << 10;
+
+/** `model.equal` threw; the search reports it as a ModelError. */
+export class EqualError extends Error {
+  constructor(readonly thrown: unknown) {
+    super('model.equal threw');
+  }
 }
 
-/**
- * Configurations bucketed by the bitset's hash. Under identity equality (the default, and
- * what the KV model uses: its states are strings) states go in a Set, which matters: many
- * orders of concurrent appends give many states for one bitset, and scanning them with
- * `equal` made the search quadratic in their number.
- */
 export class MemoCache<S> {
-  private readonly buckets = new Map<number, Slot<S>[]>();
+  private capacity = initialCapacity;
+  private mask = initialCapacity - 1;
+  private used = 0;
+  /** Per slot: the configuration's hash; meaningful where `wordsAt` is not -1. */
+  private hashes = new Int32Array(initialCapacity);
+  /** Per slot: offset of its bits in `pool`, or -1 for an empty slot. */
+  private wordsAt = new Int32Array(initialCapacity).fill(-1);
+  private states: S[] = new Array<S>(initialCapacity);
+  private pool: Uint32Array;
+  private poolUsed = 0;
 
   constructor(
     private readonly equal: (a: S, b: S) => boolean,
+    /** The model compares states with `===` (the default): the cache may compare them itself. */
     private readonly identityEquality: boolean,
-  ) {}
+    private readonly wordCount: number,
+    /** How many configurations to make room for at first (the table grows past it). */
+    expected = 256,
+  ) {
+    // Room for the expected configurations up front: growing copies the pool, and on a
+    // cold first check every copy runs before the engine has optimized anything.
+    this.pool = new Uint32Array(Math.min(Math.max(1024, wordCount * expected), 1 << 23));
+    while (this.capacity < 2 * expected && this.capacity < 1 << 22) this.capacity *= 2;
+    this.mask = this.capacity - 1;
+    this.hashes = new Int32Array(this.capacity);
+    this.wordsAt = new Int32Array(this.capacity).fill(-1);
+    this.states = new Array<S>(this.capacity);
+  }
 
   /**
    * Records (bitset, state) and returns true, or returns false if it was already there.
    * Copies the bits only when it records, so a hit allocates nothing.
    */
   addIfNew(bitset: Bitset, state: S): boolean {
-    let bucket = this.buckets.get(bitset.hash);
-    if (bucket === undefined) {
-      bucket = [];
-      this.buckets.set(bitset.hash, bucket);
+    // Under a custom `equal`, states that differ may still be equal: only the bits spread them.
+    const hash = this.identityEquality ? (bitset.hash ^ Math.imul(fingerprint(state), 0x9e3779b1)) | 0 : bitset.hash;
+    const words = bitset.words;
+    const wordCount = this.wordCount;
+    const { hashes, wordsAt, states, pool, mask } = this;
+    let slot = mix(hash) & mask;
+    for (;;) {
+      const at = wordsAt[slot]!;
+      if (at === -1) break;
+      if (hashes[slot] === hash && sameWords(pool, at, words, wordCount) && this.sameState(states[slot]!, state)) return false;
+      slot = (slot + 1) & mask;
     }
-    for (let i = 0; i < bucket.length; i++) {
-      const slot = bucket[i];
-      if (!bitset.equalsSnapshot(slot.bits)) continue;
-      return this.addState(slot.states, state);
-    }
-    bucket.push({ bits: bitset.snapshot(), states: this.identityEquality ? new Set([state]) : [state] });
+    hashes[slot] = hash;
+    wordsAt[slot] = this.store(words);
+    states[slot] = state;
+    if (++this.used * 2 > this.capacity) this.grow();
     return true;
   }
 
-  private addState(states: Set<S> | S[], state: S): boolean {
-    if (states instanceof Set) {
-      if (states.has(state)) return false;
-      states.add(state);
-      return true;
+  private sameState(a: S, b: S): boolean {
+    if (this.identityEquality) return a === b || (a !== a && b !== b); // NaN is NaN, as in a Set
+    try {
+      return this.equal(a, b);
+    } catch (error) {
+      throw new EqualError(error);
     }
-    for (let j = 0; j < states.length; j++) if (this.equal(states[j], state)) return false;
-    states.push(state);
-    return true;
   }
+
+  /** Appends the words to the pool; returns where they start. */
+  private store(words: Uint32Array): number {
+    const wordCount = this.wordCount;
+    if (this.poolUsed + wordCount > this.pool.length) {
+      const bigger = new Uint32Array(Math.max(2 * this.pool.length, this.poolUsed + wordCount));
+      bigger.set(this.pool.subarray(0, this.poolUsed));
+      this.pool = bigger;
+    }
+    const at = this.poolUsed;
+    this.pool.set(words, at);
+    this.poolUsed += wordCount;
+    return at;
+  }
+
+  private grow(): void {
+    const { hashes, wordsAt, states, capacity } = this;
+    this.capacity = 2 * capacity;
+    this.mask = this.capacity - 1;
+    this.hashes = new Int32Array(this.capacity);
+    this.wordsAt = new Int32Array(this.capacity).fill(-1);
+    this.states = new Array<S>(this.capacity);
+    for (let old = 0; old < capacity; old++) {
+      if (wordsAt[old] === -1) continue;
+      let slot = mix(hashes[old]!) & this.mask;
+      while (this.wordsAt[slot] !== -1) slot = (slot + 1) & this.mask;
+      this.hashes[slot] = hashes[old]!;
+      this.wordsAt[slot] = wordsAt[old]!;
+      this.states[slot] = states[old]!;
+    }
+  }
+}
+
+function sameWords(pool: Uint32Array, at: number, words: Uint32Array, wordCount: number): boolean {
+  for (let i = 0; i < wordCount; i++) if (pool[at + i] !== words[i]) return false;
+  return true;
+}
+
+/** Spreads a hash over the low bits that pick the slot. */
+function mix(hash: number): number {
+  let h = Math.imul(hash ^ (hash >>> 16), 0x85ebca6b);
+  h ^= h >>> 13;
+  return h;
+}
+
+/**
+ * A cheap hash of a state that `===` states share: a string's length and a few of its
+ * characters (appends differ at the end), a number's value, 0 for anything else (then the
+ * bitset alone spreads the slots, as in porcupine).
+ */
+function fingerprint(state: unknown): number {
+  if (typeof state === 'string') {
+    const length = state.length;
+    if (length === 0) return 0x2545f491;
+    let h = Math.imul(length, 0x27d4eb2d);
+    h = Math.imul(h ^ state.charCodeAt(length - 1), 0x165667b1);
+    h = Math.imul(h ^ state.charCodeAt(length >>> 1), 0x165667b1);
+    if (length > 2) h = Math.imul(h ^ state.charCodeAt(length - 2), 0x165667b1);
+    return h ^ state.charCodeAt(0);
+  }
+  if (typeof state === 'number') return state | 0 || (state === state ? Math.floor(state * 4096) | 0 : 0x7ff8);
+  if (typeof state === 'boolean') return state ? 1 : 2;
+  return 0;
 }

@@ -44,6 +44,7 @@ export function fillDefaults<S, I, O>(model: Model<S, I, O>): FullModel<S, I, O>
     equal: model.equal?.bind(model) ?? shallowEqual,
     describeOperation: model.describeOperation?.bind(model) ?? defaultDescribeOperation,
     describeState: model.describeState?.bind(model) ?? defaultDescribeState,
+    workerModule: model.workerModule,
   };
 }
 

@@ -65,11 +65,17 @@ export interface Model<S, I, O> {
   describeOperation?(input: I, output: O): string;
   /** A short text for a state. */
   describeState?(state: S): string;
+  /**
+   * Where a checker thread can import this same model: an ES module's URL and the name it
+   * exports the model under. With it, the checker may search partitions of a large history
+   * on several threads (see parallel.ts); without it, everything runs in the calling thread.
+   */
+  readonly workerModule?: { readonly url: string; readonly exportName: string };
 }
 
 /** A model with every optional member filled in. */
-export type FullModel<S, I, O> = Required<Omit<Model<S, I, O>, 'partitionEvent'>> &
-  Pick<Model<S, I, O>, 'partitionEvent'>;
+export type FullModel<S, I, O> = Required<Omit<Model<S, I, O>, 'partitionEvent' | 'workerModule'>> &
+  Pick<Model<S, I, O>, 'partitionEvent' | 'workerModule'>;
 
 /**
  * `Ok`: linearizable. `Illegal`: not linearizable. `Unknown`: the time limit ran out first

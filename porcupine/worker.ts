@@ -1,0 +1,86 @@
+/**
+ * A checker thread of the pool (parallel.ts): imports the model named in each job, searches
+ * the partitions it was given, answers on the job's port, and raises the job's done flag.
+ */
+import { type MessagePort, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { fillDefaults } from './model.ts';
+import { buildEntryList } from './entries.ts';
+import { searchPartition, type SearchOutcome } from './search.ts';
+import { deadlineAfter } from './clock.ts';
+import { DONE } from './control.ts';
+import type { Model, Operation } from './types.ts';
+
+
+/** What the caller sends for one job. */
+export interface Job {
+  readonly moduleUrl: string;
+  readonly exportName: string;
+  readonly partitions: readonly (readonly Operation<unknown, unknown>[])[];
+  /** Index of each partition in the whole history, for error messages. */
+  readonly partitionIndices: readonly number[];
+  /** Real time left, in ms; 0: no limit. */
+  readonly timeoutMs: number;
+  readonly verbose: boolean;
+  readonly control: SharedArrayBuffer;
+  readonly port: MessagePort;
+}
+
+/** The answer on the job's port. */
+export type JobAnswer = { readonly ok: true; readonly outcomes: readonly SearchOutcome[] } | { readonly ok: false; readonly message: string };
+
+const models = new Map<string, Model<unknown, unknown, unknown>>();
+
+async function modelOf(moduleUrl: string, exportName: string): Promise<Model<unknown, unknown, unknown>> {
+  const key = `${moduleUrl}#${exportName}`;
+  let model = models.get(key);
+  if (model === undefined) {
+    const module = (await import(moduleUrl)) as Record<string, unknown>;
+    model = module[exportName] as Model<unknown, unknown, unknown> | undefined;
+    if (model === undefined || typeof model.step !== 'function') throw new Error(`${moduleUrl} exports no model named ${exportName}`);
+    models.set(key, model);
+  }
+  return model;
+}
+
+async function run(job: Job): Promise<JobAnswer> {
+  const control = new Int32Array(job.control);
+  try {
+    const model = fillDefaults(await modelOf(job.moduleUrl, job.exportName));
+    const deadline = deadlineAfter(job.timeoutMs);
+    const outcomes: SearchOutcome[] = [];
+    for (let k = 0; k < job.partitions.length; k++) {
+      const operations = job.partitions[k]!;
+      const outcome = searchPartition({
+        model,
+        operations,
+        list: buildEntryList(operations),
+        partitionIndex: job.partitionIndices[k]!,
+        deadline,
+        recordPartials: job.verbose,
+        control,
+      });
+      outcomes.push(outcome);
+      // Without the partial linearizations, one Illegal partition settles the whole check.
+      if (outcome.result === 'Illegal' && !job.verbose) break;
+      if (outcome.result === 'Unknown') break;
+    }
+    return { ok: true, outcomes };
+  } catch (error) {
+    return { ok: false, message: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };
+  }
+}
+
+if (!isMainThread && parentPort !== null && (workerData as { porcupineWorker?: boolean } | undefined)?.porcupineWorker === true) {
+  const ready = new Int32Array((workerData as { ready: SharedArrayBuffer }).ready);
+  parentPort.on('message', (job: Job) => {
+    void run(job).then((answer) => {
+      job.port.postMessage(answer);
+      job.port.close();
+      const control = new Int32Array(job.control);
+      Atomics.store(control, DONE, 1);
+      Atomics.notify(control, DONE);
+    });
+  });
+  Atomics.store(ready, 0, 1);
+  parentPort.postMessage('ready');
+}
