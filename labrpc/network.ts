@@ -1,5 +1,5 @@
 import { currentRuntime, sleep, debug } from '../sim/index.ts';
-import { encodeMessage, decodeMessage, messageBytes, argsSite, type WireMessage } from './wire.ts';
+import { encodeMessage, decodeMessage, messageView, argsSite, type WireMessage } from './wire.ts';
 import type { Server } from './service.ts';
 
 /** Names of ends and servers: the tester uses random strings for ends and numbers for servers. */
@@ -41,8 +41,8 @@ export interface Message {
   end: EndName;
   server: ServerName;
   direction: 'request' | 'reply';
-  /** The encoded request or reply; decode it to look inside. */
-  bytes: Uint8Array;
+  /** The request or reply itself, to read and never to change. */
+  content(): unknown;
 }
 
 /**
@@ -60,8 +60,9 @@ export interface HandledRpc {
   svcMeth: string;
   end: EndName;
   server: ServerName;
-  args: Uint8Array;
-  reply: Uint8Array;
+  /** The request and the reply themselves, to read and never to change (no copy is made). */
+  args(): unknown;
+  reply(): unknown;
 }
 
 /** Sees every RPC whose handler ran, with its request and reply; used by the safety monitors. */
@@ -282,7 +283,7 @@ export class Network {
       return null;
     }
     if (this.interceptor !== undefined) {
-      const verdict = this.interceptor({ id, svcMeth, end: endName, server: serverName, direction: 'request', bytes: messageBytes(argsBytes) });
+      const verdict = this.interceptor({ id, svcMeth, end: endName, server: serverName, direction: 'request', content: () => messageView(argsBytes) });
       if (verdict === 'drop') {
         this.observe(id, 'request-dropped', svcMeth, endName, serverName);
         return null;
@@ -294,19 +295,21 @@ export class Network {
     }
     this.observe(id, 'delivered', svcMeth, endName, serverName);
     const isServerDead = (): boolean => this.enabled.get(endName) !== true || this.servers.get(serverName) !== server;
-    const argsSent = this.handledObserver === undefined ? undefined : messageBytes(argsBytes);
     const replyBytes = await this.awaitHandler(server.dispatchMessage(svcMeth, argsBytes, String(serverName)), isServerDead);
     if (replyBytes === null || isServerDead()) {
       this.observe(id, 'server-dead', svcMeth, endName, serverName);
       return null;
     }
-    if (argsSent !== undefined) this.handledObserver?.({ id, svcMeth, end: endName, server: serverName, args: argsSent, reply: messageBytes(replyBytes) });
+    if (this.handledObserver !== undefined) {
+      const reply = replyBytes;
+      this.handledObserver({ id, svcMeth, end: endName, server: serverName, args: () => messageView(argsBytes), reply: () => messageView(reply) });
+    }
     if (!reliable && rng.int(1000) < dropReplyPerMille) {
       this.observe(id, 'reply-dropped', svcMeth, endName, serverName, replyBytes.length);
       return null;
     }
     if (this.interceptor !== undefined) {
-      const verdict = this.interceptor({ id, svcMeth, end: endName, server: serverName, direction: 'reply', bytes: messageBytes(replyBytes) });
+      const verdict = this.interceptor({ id, svcMeth, end: endName, server: serverName, direction: 'reply', content: () => messageView(replyBytes) });
       if (verdict === 'drop') {
         this.observe(id, 'reply-dropped', svcMeth, endName, serverName, replyBytes.length);
         return null;

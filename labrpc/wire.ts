@@ -52,6 +52,11 @@ class Message implements WireMessage {
     return this.copy();
   }
 
+  /** The value itself, to read and never to change (observers and fault rules look inside). */
+  view(): unknown {
+    return this.value;
+  }
+
   /** The value's v8 encoding (what `encode` makes of it), built once. */
   bytes(): Uint8Array {
     this.encoded ??= serialize(this.value);
@@ -126,6 +131,15 @@ export function decodeMessage<T = unknown>(message: WireMessage): T {
  * (an interceptor, the handled-RPC observer): built only when asked, from the copy, so it
  * must be called before a receiver takes the message.
  */
+/**
+ * What the message carries, without a copy: for observers that only read it. Once delivered,
+ * the receiver owns the value, so a handler that changed its arguments shows the change.
+ */
+export function messageView(message: WireMessage): unknown {
+  if (!(message instanceof Message)) throw new CodecError('messageView needs a message made by encodeMessage');
+  return message.view();
+}
+
 export function messageBytes(message: WireMessage): Uint8Array {
   if (!(message instanceof Message)) throw new CodecError('messageBytes needs a message made by encodeMessage');
   return message.bytes();

@@ -9,7 +9,7 @@ import type { PassedStats } from './runner.ts';
 import { activeRecorder } from '../trace/index.ts';
 import { killEach } from './kill.ts';
 import { SafetyMonitor } from './safety.ts';
-import { decodeFields, type FaultRule } from './faults.ts';
+import { fieldsOf, type FaultRule } from './faults.ts';
 import { currentRuntime } from '../sim/index.ts';
 
 /**
@@ -307,7 +307,7 @@ export class Config {
       if (pair === undefined) return undefined;
       const [owner, target] = pair;
       const request = m.direction === 'request';
-      return rule({ svcMeth: m.svcMeth, from: request ? owner : target, to: request ? target : owner, direction: m.direction, fields: () => decodeFields(m.bytes) });
+      return rule({ svcMeth: m.svcMeth, from: request ? owner : target, to: request ? target : owner, direction: m.direction, fields: () => fieldsOf(m.content()) });
     });
   }
 

@@ -1,4 +1,4 @@
-import { decode, type MessageVerdict } from '../labrpc/index.ts';
+import type { MessageVerdict } from '../labrpc/index.ts';
 
 /**
  * Targeted faults, beyond 6.5840: a test decides the fate of single messages between servers
@@ -22,14 +22,9 @@ export interface FaultMessage {
 /** Decides a message's fate: 'drop', { delayMs }, or 'deliver' / undefined for the usual. */
 export type FaultRule = (message: FaultMessage) => MessageVerdict | undefined;
 
-/** The top-level fields of an encoded request or reply, or undefined if it is not a plain object. */
-export function decodeFields(bytes: Uint8Array): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = decode(bytes);
-    return value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
+/** A request's or reply's top-level fields, or undefined if it is not an object. */
+export function fieldsOf(value: unknown): Record<string, unknown> | undefined {
+  return value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : undefined;
 }
 
 /** Whether the message is a vote request or its reply (any RPC whose name mentions votes). */

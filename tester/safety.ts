@@ -2,7 +2,7 @@ import { inspect } from 'node:util';
 import { asServer, currentRuntime, now } from '../sim/index.ts';
 import type { HandledRpc } from '../labrpc/index.ts';
 import { TestFailure, type FailureDetails } from './failure.ts';
-import { decodeFields } from './faults.ts';
+import { fieldsOf } from './faults.ts';
 
 /**
  * Raft's safety properties as monitors: checked after every simulated event of a graded run,
@@ -118,14 +118,14 @@ export class SafetyMonitor {
   private checkHandled(rpc: HandledRpc): void {
     const server = Number(rpc.server);
     if (!Number.isInteger(server) || server < 0 || server >= this.lastTerm.length) return;
-    const reply = decodeFields(rpc.reply);
+    const reply = fieldsOf(rpc.reply());
     if (reply === undefined) return;
     if (Number.isInteger(reply.Term) && (reply.Term as number) > this.repliedTerm[server]!) {
       this.repliedTerm[server] = reply.Term as number;
       this.repliedAtMs[server] = now();
     }
     if (typeof reply.VoteGranted !== 'boolean') return;
-    const args = decodeFields(rpc.args);
+    const args = fieldsOf(rpc.args());
     if (args === undefined || !Number.isInteger(args.Term) || !Number.isInteger(args.CandidateId)) return;
     this.votesVisible = true;
     if (reply.VoteGranted) this.observeVote(server, args.Term as number, args.CandidateId as number);

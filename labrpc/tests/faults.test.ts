@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { Network, Server, Service, decode, type ClientEnd, type Message } from '../index.ts';
+import { Network, Server, Service, type ClientEnd, type Message } from '../index.ts';
 import { now, runSimulation, sleep } from '../../sim/index.ts';
 
 /** A service that records the order its calls ran in. */
@@ -135,15 +135,15 @@ describe('message interceptor and handled observer', () => {
         ['request', 'Echo.Ping', 'e0', 0],
         ['reply', 'Echo.Ping', 'e0', 0],
       ]);
-      expect(decode(seen[0]!.bytes)).toEqual({ From: 'b' });
-      expect(decode(seen[1]!.bytes)).toEqual({ Echo: 'b' });
+      expect(seen[0]!.content()).toEqual({ From: 'b' });
+      expect(seen[1]!.content()).toEqual({ Echo: 'b' });
     }));
 
   test('the handled observer sees every handled RPC with its request and reply, even when the reply is lost', () =>
     sim('handled', async () => {
       const { net, ends } = network(1);
       const handled: [unknown, unknown][] = [];
-      net.setHandledObserver((rpc) => handled.push([decode(rpc.args), decode(rpc.reply)]));
+      net.setHandledObserver((rpc) => handled.push([structuredClone(rpc.args()), structuredClone(rpc.reply())]));
       await ends[0]!.Call('Echo.Ping', { From: 'a' }, {});
       net.setInterceptor((m) => (m.direction === 'reply' ? 'drop' : undefined));
       await ends[0]!.Call('Echo.Ping', { From: 'b' }, {});

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { currentRuntime, runSimulation, sleep } from '../../sim/index.ts';
-import { encode, type HandledRpc } from '../../labrpc/index.ts';
+import type { HandledRpc } from '../../labrpc/index.ts';
 import { SafetyMonitor } from '../safety.ts';
 import { TestFailure } from '../failure.ts';
 
@@ -29,13 +29,13 @@ function vote(voter: number, term: number, candidate: number, granted: boolean):
     svcMeth: 'Raft.RequestVote',
     end: `e${candidate}-${voter}`,
     server: voter,
-    args: encode({ Term: term, CandidateId: candidate, LastLogIndex: 0, LastLogTerm: 0 }),
-    reply: encode({ Term: term, VoteGranted: granted }),
+    args: () => ({ Term: term, CandidateId: candidate, LastLogIndex: 0, LastLogTerm: 0 }),
+    reply: () => ({ Term: term, VoteGranted: granted }),
   };
 }
 
 function appendReply(server: number, term: number): HandledRpc {
-  return { id: ++rpcId, svcMeth: 'Raft.AppendEntries', end: `x-${server}`, server, args: encode({ Term: term }), reply: encode({ Term: term, Success: true }) };
+  return { id: ++rpcId, svcMeth: 'Raft.AppendEntries', end: `x-${server}`, server, args: () => ({ Term: term }), reply: () => ({ Term: term, Success: true }) };
 }
 
 /** Runs `script` in a simulated run with the monitor hooked after every event; returns the failure, if any. */
@@ -118,7 +118,7 @@ describe('safety monitors', () => {
 
   test('vote checks stay silent until a RequestVote with Figure 2 names is seen', async () => {
     const failure = await monitored(3, async (c, m) => {
-      m.onHandled({ ...vote(1, 1, 0, true), reply: encode({ term: 1, granted: true }) });
+      m.onHandled({ ...vote(1, 1, 0, true), reply: () => ({ term: 1, granted: true }) });
       c.states[0] = [1, true];
       await sleep(1);
     });
