@@ -1,6 +1,6 @@
 /**
  * The mutant catalogue: small, textual bugs injected into the reference solutions, each one a
- * classic Raft or key/value bug from reference/raft-bugs.md. `lab mutants` applies each to a
+ * classic Raft or key/value bug from docs/raft-bugs.md. `lab mutants` applies each to a
  * temporary copy of the project and runs the graded tests against it: a mutant the suite fails
  * is "killed"; one it passes "survives", and is either a bug only of performance or a gap in
  * the suite. See docs/mutants.md.
@@ -28,7 +28,7 @@ export interface Mutant {
   id: string;
   /** What the bug is, in a line. */
   title: string;
-  /** The item number(s) of reference/raft-bugs.md (1-28) or of shardBugs (101-) this mutant is an instance of. */
+  /** The item number(s) of docs/raft-bugs.md (1-28) or of shardBugs (101-) this mutant is an instance of. */
   bug: number[];
   file: MutantFile;
   /** The parts whose tests run against this mutant (those expected to kill it). */
@@ -66,7 +66,7 @@ const SKV_SERVER = 'shardkv/server.ts';
 const SKV_CLIENT = 'shardkv/client.ts';
 
 /**
- * Lab 4's classic bugs, numbered after reference/raft-bugs.md's 1-28 (which stops at kvraft),
+ * Lab 4's classic bugs, numbered after docs/raft-bugs.md's 1-28 (which stops at kvraft),
  * for the `bug` field of the Lab 4 mutants.
  */
 export const shardBugs: Readonly<Record<number, string>> = {
