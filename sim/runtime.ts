@@ -5,6 +5,12 @@ import type { TimerEntry } from './heap.ts';
 export interface Runtime {
   readonly mode: 'virtual' | 'real';
   readonly rng: Rng;
+  /**
+   * The generator of code that runs for no server: the test body and its helpers. Kept apart
+   * from the servers' draws so that the test's own choices (which server to crash, how long
+   * to sleep) stay the same when an edited schedule changes what the servers do.
+   */
+  readonly testerRng: Rng;
   /** Milliseconds since the run started. */
   nowMs(): number;
   /** Calls `callback` after `delayMs` (and every `intervalMs` after that, if given). */
@@ -41,6 +47,7 @@ const realPerformanceNow = performance.now.bind(performance);
 export class RealRuntime implements Runtime {
   readonly mode = 'real' as const;
   readonly rng: Rng;
+  readonly testerRng: Rng;
   readonly blocked = new Set<{ describeBlocked(): string }>();
   currentServer: string | undefined;
   alive = true;
@@ -51,6 +58,7 @@ export class RealRuntime implements Runtime {
 
   constructor(seed: string) {
     this.rng = new Rng(seed);
+    this.testerRng = new Rng(testerSeed(seed));
   }
 
   nowMs(): number {
@@ -117,6 +125,16 @@ export function clampDelay(delayMs: number): number {
   if (typeof delayMs !== 'number' || Number.isNaN(delayMs) || delayMs < 0) return 0;
   if (delayMs > 2147483647) return 1;
   return delayMs;
+}
+
+/** The seed of a run's tester stream, derived from the run's seed. */
+export function testerSeed(seed: string): string {
+  return `${seed}#tester`;
+}
+
+/** The generator that code running now draws from: its server's, or the tester's when it runs for no server. */
+export function drawingRng(runtime: Runtime): Rng {
+  return runtime.currentServer === undefined ? runtime.testerRng : runtime.rng;
 }
 
 let fallback: RealRuntime | undefined;

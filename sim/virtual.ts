@@ -1,6 +1,6 @@
 import { TimerHeap, type TimerEntry } from './heap.ts';
 import { Rng } from './rng.ts';
-import { clampDelay, realPerformanceNow, type Runtime, type TimerRef } from './runtime.ts';
+import { clampDelay, realPerformanceNow, testerSeed, type Runtime, type TimerRef } from './runtime.ts';
 import { DeadlockError, LivelockError, TimeLimitError, UncaughtError, describeThrown } from './errors.ts';
 
 const realSetImmediate = globalThis.setImmediate;
@@ -29,6 +29,7 @@ export const defaultLimits: VirtualLimits = {
 export class VirtualRuntime implements Runtime {
   readonly mode = 'virtual' as const;
   readonly rng: Rng;
+  readonly testerRng: Rng;
   readonly blocked = new Set<{ describeBlocked(): string }>();
   currentServer: string | undefined;
   alive = true;
@@ -51,6 +52,7 @@ export class VirtualRuntime implements Runtime {
     private readonly progressCell?: Float64Array,
   ) {
     this.rng = new Rng(seed);
+    this.testerRng = new Rng(testerSeed(seed));
   }
 
   nowMs(): number {
@@ -165,7 +167,7 @@ export class VirtualRuntime implements Runtime {
         this.events++;
         this.mix(next.atMs);
         this.mix(next.seq);
-        this.mix(this.rng.draws);
+        this.mix(this.rng.draws + this.testerRng.draws);
         if ((this.events & 1023) === 0) {
           const realMs = realPerformanceNow() - startReal;
           if (realMs > this.limits.realTimeLimitMs) {
