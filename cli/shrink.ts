@@ -9,6 +9,9 @@ import type { PlannedTest } from './run.ts';
 import { openTrialRunner } from './trials.ts';
 import { firstLine, StatusLine } from './ui.ts';
 
+/** The default budget: the two minutes a shrink should take on a small machine. */
+export const defaultShrinkBudget: SearchBudget = { realMs: 120_000 };
+
 /** What to shrink, and how. */
 export interface ShrinkOptions {
   test: PlannedTest;

@@ -1,6 +1,9 @@
 /**
- * The search of `lab shrink`: delta debugging (Zeller's ddmin) over the faults and message
- * fates of a failing run, with two additions that matter for distributed runs:
+ * The search of `lab shrink`: delta debugging over the faults and message fates of a failing
+ * run. Zeller's ddmin splits the set in halves, then quarters...; here the needed units are
+ * found one by one by binary search over prefixes (see prefixSearch), which needs far fewer
+ * runs when a failure needs a few units out of thousands, and ends 1-minimal (no single kept
+ * unit can go). Two more steps matter for distributed runs:
  *  - first whole categories are tried away (every message delay, every drop...), one run each,
  *    since most failures need only one or two kinds of fault;
  *  - a candidate that still fails is narrowed further to the units that actually happened in
@@ -91,8 +94,10 @@ export async function searchSchedule(units: readonly SearchUnit[], oracle: Oracl
       const without = best.filter((id) => category.get(id) !== c);
       if (without.length < best.length) await attempt(without);
     }
-    phase = 'ddmin';
-    await ddmin(() => best, attempt);
+    phase = 'binary search';
+    await prefixSearch(best, attempt);
+    phase = 'one by one';
+    await oneByOne(() => best, attempt);
     return { keep: best, runs, complete: true };
   } catch (e) {
     if (e instanceof BudgetSpent) return { keep: best, runs, complete: false };
@@ -100,49 +105,38 @@ export async function searchSchedule(units: readonly SearchUnit[], oracle: Oracl
   }
 }
 
-/** ddmin on the current best: tries each chunk alone, then each complement, refining until 1-minimal. */
-async function ddmin(current: () => string[], attempt: (keep: readonly string[]) => Promise<boolean>): Promise<void> {
-  let n = 2;
+/**
+ * Finds the units the failure needs one at a time, latest first: the shortest prefix of the
+ * candidates that, with the units already found, still fails ends with a needed unit (binary
+ * search), and everything after it can go. k needed units out of n cost about k·log2(n) runs,
+ * where plain ddmin pays far more once the needed units sit in different halves.
+ */
+async function prefixSearch(start: readonly string[], attempt: (keep: readonly string[]) => Promise<boolean>): Promise<string[]> {
+  const needed: string[] = [];
+  let rest = [...start];
   for (;;) {
-    const set = current();
-    // One unit left: leaving it out too was the first thing tried.
-    if (set.length <= 1) return;
-    n = Math.min(n, set.length);
-    const chunks = split(set, n);
-    let reduced = false;
-    for (const chunk of chunks) {
-      if (await attempt(chunk)) {
-        n = 2;
-        reduced = true;
-        break;
-      }
+    // The shortest prefix length in [0, rest.length] that fails with `needed`; rest.length does.
+    let lo = 0;
+    let hi = rest.length;
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      if (await attempt([...needed, ...rest.slice(0, mid)])) hi = mid;
+      else lo = mid + 1;
     }
-    if (!reduced && n > 2) {
-      for (let k = 0; k < chunks.length; k++) {
-        const complement = chunks.filter((_, j) => j !== k).flat();
-        if (await attempt(complement)) {
-          n = Math.max(n - 1, 2);
-          reduced = true;
-          break;
-        }
-      }
-    }
-    if (reduced) continue;
-    if (n >= set.length) return;
-    n = Math.min(n * 2, set.length);
+    if (hi === 0) return needed;
+    needed.unshift(rest[hi - 1]!);
+    rest = rest.slice(0, hi - 1);
   }
 }
 
-/** Splits `items` into n runs of nearly equal length, keeping their order. */
-export function split<T>(items: readonly T[], n: number): T[][] {
-  const out: T[][] = [];
-  let start = 0;
-  for (let k = 0; k < n; k++) {
-    const end = start + Math.floor((items.length - start) / (n - k));
-    out.push(items.slice(start, end));
-    start = end;
+/** Tries each unit away on its own, so that no single one of the result can go (1-minimal). */
+async function oneByOne(current: () => string[], attempt: (keep: readonly string[]) => Promise<boolean>): Promise<void> {
+  for (let k = 0; k < current().length; ) {
+    const set = current();
+    const before = set.length;
+    await attempt(set.filter((_, j) => j !== k));
+    if (current().length === before) k++;
   }
-  return out.filter((c) => c.length > 0);
 }
 
 function count(ids: readonly string[], category: Map<string, string>, c: string): number {

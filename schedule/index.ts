@@ -5,6 +5,6 @@
  */
 export { Schedule, activeSchedule, setActiveSchedule, type MessageChoices, type MessageParty } from './schedule.ts';
 export type { FaultKind, FateKind, RepairKind, RecordedChoice, ScheduleEdit, ScheduleRequest, ScheduleRecord } from './types.ts';
-export { searchSchedule, split, type SearchUnit, type Trial, type Oracle, type SearchBudget, type SearchProgress, type SearchResult } from './ddmin.ts';
+export { searchSchedule, type SearchUnit, type Trial, type Oracle, type SearchBudget, type SearchProgress, type SearchResult } from './ddmin.ts';
 export { tellChoices, secondsText, type ToldChoice } from './words.ts';
 export { formatScheduleFile, parseScheduleFile, ScheduleFileError, type ScheduleFile } from './file.ts';

@@ -5,13 +5,10 @@ import type { CliContext } from '../context.ts';
 import { UsageError } from '../errors.ts';
 import { findOneTest } from '../find-test.ts';
 import { checkSeed } from '../run.ts';
-import { shrinkFailingRun } from '../shrink.ts';
+import { defaultShrinkBudget, shrinkFailingRun } from '../shrink.ts';
 import { traceRequestPath } from '../trace-hook.ts';
 import { StatusLine } from '../ui.ts';
 import { slug } from './stress.ts';
-
-/** The default budget: the two minutes a shrink should take on a small machine. */
-export const defaultShrinkBudget: SearchBudget = { realMs: 120_000 };
 
 export const shrinkSpec: CommandSpec = {
   name: 'shrink',
