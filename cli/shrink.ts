@@ -12,6 +12,9 @@ import { firstLine, StatusLine } from './ui.ts';
 /** The default budget: the two minutes a shrink should take on a small machine. */
 export const defaultShrinkBudget: SearchBudget = { realMs: 120_000 };
 
+/** Kept faults listed on the terminal; the schedule file has them all. */
+const keptShownMax = 60;
+
 /** What to shrink, and how. */
 export interface ShrinkOptions {
   test: PlannedTest;
@@ -123,7 +126,8 @@ export async function shrinkFailingRun(options: ShrinkOptions, ctx: CliContext):
     out.write(`shrunken: ${after.faults} of ${before.faults} faults, ${after.messages} of ${before.messages} message fates\n`);
     out.write(`\nkept, in order (simulated time):\n`);
     if (told.length === 0) out.write('  nothing: the test fails this way with no fault and every message delivered at once\n');
-    for (const t of told) out.write(`  ${secondsText(t.atMs).padStart(10)}  ${t.text}\n`);
+    for (const t of told.slice(0, keptShownMax)) out.write(`  ${secondsText(t.atMs).padStart(10)}  ${t.text}\n`);
+    if (told.length > keptShownMax) out.write(`  … and ${told.length - keptShownMax} more (every one is in the schedule file)\n`);
     out.write(`\nthe shrunken run ${sameCheck ? 'fails the same way' : c.red('does NOT fail the same way')}: ${final.ok ? 'it passes' : `${final.report?.check}: ${firstLine(final.report?.message ?? '', 120)} at ${secondsText(final.elapsedMs)}`}\n`);
     out.write(`schedule: ${displayPath(options.schedulePath)}\n`);
     out.write(`replay:   ${replay} --schedule ${displayPath(options.schedulePath)}\n`);

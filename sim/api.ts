@@ -23,12 +23,12 @@ export function now(): number {
 
 /** A random integer in [0, n), from the run's seeded generator (the servers' or the tester's). */
 export function randomInt(n: number): number {
-  return drawingRng(currentRuntime()).int(n);
+  return drawingRng(currentRuntime(), randomInt).int(n);
 }
 
 /** A random float in [0, 1), from the run's seeded generator (the servers' or the tester's). */
 export function random(): number {
-  return drawingRng(currentRuntime()).float();
+  return drawingRng(currentRuntime(), random).float();
 }
 
 /** The server whose code is running, where known (for log lines and error reports). */

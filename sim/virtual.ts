@@ -1,6 +1,7 @@
 import { TimerHeap, type TimerEntry } from './heap.ts';
 import { Rng } from './rng.ts';
-import { clampDelay, realPerformanceNow, testerSeed, type Runtime, type TimerRef } from './runtime.ts';
+import { CallSiteStreams } from './streams.ts';
+import { clampDelay, realPerformanceNow, type Runtime, type TimerRef } from './runtime.ts';
 import { DeadlockError, LivelockError, TimeLimitError, UncaughtError, describeThrown } from './errors.ts';
 
 const realSetImmediate = globalThis.setImmediate;
@@ -29,7 +30,7 @@ export const defaultLimits: VirtualLimits = {
 export class VirtualRuntime implements Runtime {
   readonly mode = 'virtual' as const;
   readonly rng: Rng;
-  readonly testerRng: Rng;
+  readonly testerRng: CallSiteStreams;
   readonly blocked = new Set<{ describeBlocked(): string }>();
   currentServer: string | undefined;
   alive = true;
@@ -52,7 +53,7 @@ export class VirtualRuntime implements Runtime {
     private readonly progressCell?: Float64Array,
   ) {
     this.rng = new Rng(seed);
-    this.testerRng = new Rng(testerSeed(seed));
+    this.testerRng = new CallSiteStreams(seed);
   }
 
   nowMs(): number {
