@@ -47,7 +47,13 @@ export interface ShrinkSummary {
  */
 export function failureKind(report: FailureReport | undefined): string {
   if (report === undefined) return 'no report';
-  return `${report.check}: ${firstLine(report.message, 200).replace(/\d+(\.\d+)?/g, '#')}`;
+  return `${report.check}: ${headline(report.message).replace(/\d+(\.\d+)?/g, '#')}`;
+}
+
+/** The first line of a message, and the next one when the first only introduces it ("uncaught exception at ...:"). */
+function headline(message: string): string {
+  const [first = '', second = ''] = message.split('\n');
+  return firstLine(first.trimEnd().endsWith(':') ? `${first.trim()} ${second.trim()}` : first, 200);
 }
 
 /**
@@ -79,7 +85,7 @@ export async function shrinkFailingRun(options: ShrinkOptions, ctx: CliContext):
     const kind = failureKind(original.report);
     const units = unitsOf(original);
     const before = countUnits(original.schedule?.choices ?? []);
-    out.write(`original: fails ${kind.split(':')[0]} at ${secondsText(original.elapsedMs)}: ${firstLine(original.report?.message ?? '', 100)}\n`);
+    out.write(`original: fails ${kind.split(':')[0]} at ${secondsText(original.elapsedMs)}: ${headline(original.report?.message ?? '')}\n`);
     out.write(`  ${before.faults} faults (${byKind(original.schedule?.choices ?? [], 'fault')}), ${before.messages} message fates (${byKind(original.schedule?.choices ?? [], 'message')})\n`);
 
     status.set('replaying it through its recorded schedule');
@@ -128,7 +134,7 @@ export async function shrinkFailingRun(options: ShrinkOptions, ctx: CliContext):
     if (told.length === 0) out.write('  nothing: the test fails this way with no fault and every message delivered at once\n');
     for (const t of told.slice(0, keptShownMax)) out.write(`  ${secondsText(t.atMs).padStart(10)}  ${t.text}\n`);
     if (told.length > keptShownMax) out.write(`  … and ${told.length - keptShownMax} more (every one is in the schedule file)\n`);
-    out.write(`\nthe shrunken run ${sameCheck ? 'fails the same way' : c.red('does NOT fail the same way')}: ${final.ok ? 'it passes' : `${final.report?.check}: ${firstLine(final.report?.message ?? '', 120)} at ${secondsText(final.elapsedMs)}`}\n`);
+    out.write(`\nthe shrunken run ${sameCheck ? 'fails the same way' : c.red('does NOT fail the same way')}: ${final.ok ? 'it passes' : `${final.report?.check}: ${headline(final.report?.message ?? '')} at ${secondsText(final.elapsedMs)}`}\n`);
     out.write(`schedule: ${displayPath(options.schedulePath)}\n`);
     out.write(`replay:   ${replay} --schedule ${displayPath(options.schedulePath)}\n`);
     if (final.trace !== undefined) out.write(`trace:    ${final.trace.json}\npage:     ${final.trace.html}  (kept faults are "kept fault" marks on the tester lane)\n`);
