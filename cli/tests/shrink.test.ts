@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { lab, tempDir } from './helpers.ts';
+import { failureKind } from '../shrink.ts';
 import type { PartMap } from '../parts.ts';
 
 const shrinkFixture = fileURLToPath(new URL('./fixtures/shrink-tests.ts', import.meta.url));
@@ -77,4 +78,14 @@ describe('lab shrink', () => {
     (await import('node:fs')).writeFileSync(bad, 'not json');
     expect((await lab(['replay', 'shrink: passes', '--seed', '1', '--schedule', bad], { parts })).err).toContain('is not JSON');
   }, 120_000);
+
+  it('counts failures as the same when only numbers differ', () => {
+    const report = (check: string, message: string) => ({ test: 't', seed: '1', mode: 'virtual' as const, check, message, replay: '' });
+    expect(failureKind(report('one', 'one(5) failed to reach agreement'))).toBe(failureKind(report('one', 'one(1234) failed to reach agreement')));
+    expect(failureKind(report('apply', 'apply error: commit index=7 server=1 101 != server=2 102'))).not.toBe(failureKind(report('apply', 'apply error: server 1 apply out of order 7')));
+    expect(failureKind(report('one', 'x'))).not.toBe(failureKind(report('nCommitted', 'x')));
+    const uncaught = (what: string) => report('UncaughtError', `unhandled promise rejection at virtual time 639.5 ms in server 2:\n${what}\n    at f (raft.ts:1:1)`);
+    expect(failureKind(uncaught("TypeError: Cannot read properties of undefined (reading 'Term')"))).not.toBe(failureKind(uncaught('RangeError: Invalid array length')));
+    expect(failureKind(uncaught('RangeError: Invalid array length'))).toBe(failureKind(report('UncaughtError', 'unhandled promise rejection at virtual time 12 ms in server 0:\nRangeError: Invalid array length')));
+  });
 });
