@@ -79,6 +79,17 @@ describe('lab shrink', () => {
     expect((await lab(['replay', 'shrink: passes', '--seed', '1', '--schedule', bad], { parts })).err).toContain('is not JSON');
   }, 120_000);
 
+  it('lab stress --shrink shrinks the first failing run; without it, failing runs list the shrink command', async () => {
+    const dir = tempDir('lab-shrink-');
+    const plain = await lab(['stress', 'needs two crashes', '-n', '1', '--seed', '3', '-p', '1', '--out', join(dir, 'a')], { parts });
+    expect(plain.out).toContain('    npx lab shrink "shrink: needs two crashes" --seed 3');
+    const r = await lab(['stress', 'needs two crashes', '-n', '1', '--seed', '3', '-p', '1', '--out', join(dir, 'b'), '--shrink'], { parts });
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('shrinking the first failing run (shrink: needs two crashes, seed 3)');
+    expect(value(r.out, 'shrink_faults_after')).toBe('2');
+    expect(readFileSync(join(dir, 'b', 'shrink-needs-two-crashes-seed3.schedule.json'), 'utf8')).toContain('"crash S1 #2"');
+  }, 120_000);
+
   it('counts failures as the same when only numbers differ', () => {
     const report = (check: string, message: string) => ({ test: 't', seed: '1', mode: 'virtual' as const, check, message, replay: '' });
     expect(failureKind(report('one', 'one(5) failed to reach agreement'))).toBe(failureKind(report('one', 'one(1234) failed to reach agreement')));
