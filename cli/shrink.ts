@@ -12,6 +12,10 @@ import { firstLine, StatusLine } from './ui.ts';
 /** The default budget: the two minutes a shrink should take on a small machine. */
 export const defaultShrinkBudget: SearchBudget = { realMs: 120_000 };
 
+/** Candidates stop at 1.5 times the original failure's simulated time, plus 5 s. */
+const candidateTimeFactor = 1.5;
+const candidateTimeSlackMs = 5_000;
+
 /** Kept faults listed on the terminal; the schedule file has them all. */
 const keptShownMax = 60;
 
@@ -69,9 +73,9 @@ export async function shrinkFailingRun(options: ShrinkOptions, ctx: CliContext):
   const startMs = ctx.clockMs();
   let runs = 0;
   const runner = await openTrialRunner(test, baseSeed, 'virtual', options.mutantId);
-  const trial = async (keep: readonly string[] | undefined, tracePath?: string): Promise<RunOutcome> => {
+  const trial = async (keep: readonly string[] | undefined, tracePath?: string, stopAtMs?: number): Promise<RunOutcome> => {
     runs++;
-    return runner.run({ keep, record: true, mark: tracePath !== undefined }, tracePath);
+    return runner.run({ keep, record: true, mark: tracePath !== undefined, stopAtMs }, tracePath);
   };
   const replay = `npx lab replay ${JSON.stringify(test.name)} --seed ${baseSeed}${runner.replayFlags}`;
   try {
@@ -99,12 +103,15 @@ export async function shrinkFailingRun(options: ShrinkOptions, ctx: CliContext):
       out.write(c.yellow(`note: the replay fails the same way but its trace hash differs (${original.traceHash} then ${again.traceHash}); something outside the schedule varies\n`));
     }
 
+    // A candidate that has not failed the same way well past the original failure is stopped
+    // there (a time-limit failure: not the same): passing runs need not play to their end.
+    const stopAtMs = Math.ceil(original.elapsedMs * candidateTimeFactor + candidateTimeSlackMs);
     const budgetWords = [options.budget.runs === undefined ? '' : `${options.budget.runs} runs`, options.budget.realMs === undefined ? '' : `${options.budget.realMs / 1000} s`].filter((w) => w !== '').join(' or ');
     out.write(`searching for a smaller schedule that still fails ${kind.split(':')[0]} (budget ${budgetWords})\n`);
     const result = await searchSchedule(
       units,
       async (keep) => {
-        const o = await trial(keep);
+        const o = await trial(keep, undefined, stopAtMs);
         const sameFailure = !o.ok && failureKind(o.report) === kind;
         return { sameFailure, happened: (o.schedule?.choices ?? []).filter((ch) => ch.unit !== 'repair').map((ch) => ch.id) };
       },

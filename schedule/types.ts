@@ -44,6 +44,11 @@ export interface ScheduleRequest extends ScheduleEdit {
   record?: boolean;
   /** Mark each kept fault and message fate in the run's trace, if it is traced. */
   mark?: boolean;
+  /**
+   * End the run with a time-limit failure at this simulated time (ms), if it has not ended by
+   * then: a shrink's candidates need not run far past the failure they are meant to keep.
+   */
+  stopAtMs?: number;
 }
 
 /** What a run made of its schedule, when asked to record it. */

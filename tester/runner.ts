@@ -86,7 +86,7 @@ export async function runOne(name: string, body: SimTestBody, baseSeed: string, 
       mode,
       // The tester checks the 120 s limit in end(), as 6.5840 did; this hard stop past it
       // ends a test that never reaches end() (a Clerk that never returns).
-      limits: { virtualTimeLimitMs: testTimeLimitMs + 30_000 },
+      limits: { virtualTimeLimitMs: Math.min(testTimeLimitMs + 30_000, extras.schedule?.stopAtMs ?? Infinity) },
       progressCell: extras.progressCell,
     });
     outcome = { name, ok: true, baseSeed, mode, stats: result.value, output, traceHash: result.traceHash, elapsedMs: result.elapsedMs, realMs: result.realMs };
