@@ -51,8 +51,17 @@ export interface ShrinkSummary {
  */
 export function failureKind(report: FailureReport | undefined): string {
   if (report === undefined) return 'no report';
-  return `${report.check}: ${headline(report.message).replace(/\d+(\.\d+)?/g, '#')}`;
+  const [first = '', second = ''] = report.message.split('\n');
+  // "uncaught exception at ... in server 2:" only introduces what was thrown: compare that.
+  const core = first.trimEnd().endsWith(':') && second.trim() !== '' ? second : first;
+  // The first words say what went wrong; what follows lists values ("wanted: x 0 yx 1 y...")
+  // whose length differs from run to run.
+  const words = core.trim().split(/\s+/).slice(0, kindWords).join(' ');
+  return `${report.check}: ${words.replace(/\d+(\.\d+)?/g, '#')}`;
 }
+
+/** How many words of a failure message name its kind. */
+const kindWords = 8;
 
 /** The first line of a message, and the next one when the first only introduces it ("uncaught exception at ...:"). */
 function headline(message: string): string {

@@ -95,6 +95,8 @@ describe('lab shrink', () => {
     expect(failureKind(report('one', 'one(5) failed to reach agreement'))).toBe(failureKind(report('one', 'one(1234) failed to reach agreement')));
     expect(failureKind(report('apply', 'apply error: commit index=7 server=1 101 != server=2 102'))).not.toBe(failureKind(report('apply', 'apply error: server 1 apply out of order 7')));
     expect(failureKind(report('one', 'x'))).not.toBe(failureKind(report('nCommitted', 'x')));
+    // What a message lists after its first words may vary in length.
+    expect(failureKind(report('get', 'get wrong value, key 3, wanted: x 3 0 yx 3 1 y'))).toBe(failureKind(report('get', 'get wrong value, key 1, wanted: x 1 0 yx 1 1 yx 1 2 y')));
     const uncaught = (what: string) => report('UncaughtError', `unhandled promise rejection at virtual time 639.5 ms in server 2:\n${what}\n    at f (raft.ts:1:1)`);
     expect(failureKind(uncaught("TypeError: Cannot read properties of undefined (reading 'Term')"))).not.toBe(failureKind(uncaught('RangeError: Invalid array length')));
     expect(failureKind(uncaught('RangeError: Invalid array length'))).toBe(failureKind(report('UncaughtError', 'unhandled promise rejection at virtual time 12 ms in server 0:\nRangeError: Invalid array length')));
