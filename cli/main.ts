@@ -5,6 +5,7 @@ import { partNames } from './parts.ts';
 import { testCommand, testSpec } from './commands/test.ts';
 import { stressCommand, stressSpec } from './commands/stress.ts';
 import { replayCommand, replaySpec } from './commands/replay.ts';
+import { shrinkCommand, shrinkSpec } from './commands/shrink.ts';
 import { gradeCommand, gradeSpec } from './commands/grade.ts';
 import { handoutCommand, handoutSpec } from './commands/handout.ts';
 import { autograderCommand, autograderSpec } from './commands/autograder.ts';
@@ -21,6 +22,7 @@ export const commands: Command[] = [
   { spec: testSpec, run: testCommand },
   { spec: stressSpec, run: stressCommand },
   { spec: replaySpec, run: replayCommand },
+  { spec: shrinkSpec, run: shrinkCommand },
   { spec: gradeSpec, run: gradeCommand },
   { spec: handoutSpec, run: handoutCommand },
   { spec: autograderSpec, run: autograderCommand },

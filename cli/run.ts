@@ -5,6 +5,7 @@ import pLimit from 'p-limit';
 import { TestWorker } from '../tester/pool.ts';
 import { isStuckLoop, type RunOutcome } from '../tester/runner.ts';
 import { replayCommand, type FailureReport } from '../tester/report.ts';
+import type { ScheduleEdit } from '../schedule/index.ts';
 import { UsageError } from './errors.ts';
 import { partFiles, type PartMap } from './parts.ts';
 
@@ -24,6 +25,8 @@ export interface RunJob {
   mode: TimeMode;
   /** Record the run's trace into this file (plus an .html page beside it). */
   tracePath?: string;
+  /** Keep only these faults and message fates (a schedule lab shrink wrote). */
+  schedule?: ScheduleEdit;
 }
 
 export interface JobResult {
@@ -181,7 +184,7 @@ export async function runJobs(jobs: RunJob[], options: RunJobsOptions): Promise<
     if (!all.includes(worker)) all.push(worker);
     try {
       options.onStart?.(job, index);
-      const outcome = await worker.run({ file: pathToFileURL(job.test.file).href, name: job.test.name, baseSeed: job.baseSeed, mode: job.mode, tracePath: job.tracePath });
+      const outcome = await worker.run({ file: pathToFileURL(job.test.file).href, name: job.test.name, baseSeed: job.baseSeed, mode: job.mode, tracePath: job.tracePath, schedule: job.schedule });
       if (isStuckLoop(outcome) && outcome.report !== undefined && !stuckParts.has(job.test.part)) stuckParts.set(job.test.part, { test: `${job.test.name}, seed ${job.baseSeed}`, report: outcome.report });
       report(index, { job, outcome });
     } finally {

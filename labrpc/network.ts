@@ -1,4 +1,5 @@
-import { currentRuntime, sleep, debug } from '../sim/index.ts';
+import { currentRuntime, sleep, debug, type Rng } from '../sim/index.ts';
+import { activeSchedule, type MessageChoices } from '../schedule/index.ts';
 import { encodeMessage, decodeMessage, messageView, argsSite, type WireMessage } from './wire.ts';
 import type { Server } from './service.ts';
 
@@ -276,9 +277,11 @@ export class Network {
     if (!enabled || serverName === null || server === undefined || server === null) {
       return this.timeOut(id, svcMeth, endName, serverName ?? undefined);
     }
-    const requestDelayMs = (reliable ? 0 : rng.int(unreliableDelayMsMax)) + this.hopMs();
+    // The fates of this trip come from the run's schedule, which can edit them (else from the run's generator).
+    const fates = reliable && !longReordering ? plainFates : this.fatesOf(rng, svcMeth, endName, serverName, argsBytes);
+    const requestDelayMs = (reliable ? 0 : fates.pick('request-delay', (int) => int(unreliableDelayMsMax), 0)) + this.hopMs();
     if (requestDelayMs > 0) await sleep(requestDelayMs);
-    if (!reliable && rng.int(1000) < dropRequestPerMille) {
+    if (!reliable && fates.pick('request-drop', (int) => int(1000) < dropRequestPerMille, false)) {
       this.observe(id, 'request-dropped', svcMeth, endName, serverName);
       return null;
     }
@@ -304,7 +307,7 @@ export class Network {
       const reply = replyBytes;
       this.handledObserver({ id, svcMeth, end: endName, server: serverName, args: () => messageView(argsBytes), reply: () => messageView(reply) });
     }
-    if (!reliable && rng.int(1000) < dropReplyPerMille) {
+    if (!reliable && fates.pick('reply-drop', (int) => int(1000) < dropReplyPerMille, false)) {
       this.observe(id, 'reply-dropped', svcMeth, endName, serverName, replyBytes.length);
       return null;
     }
@@ -319,8 +322,9 @@ export class Network {
         await sleep(verdict.delayMs);
       }
     }
-    if (longReordering && rng.int(reorderOutOf) < reorderBelow) {
-      const ms = reorderBaseMs + rng.int(1 + rng.int(reorderSpreadMs));
+    const reorderMs = longReordering ? fates.pick('reply-reorder', (int) => (int(reorderOutOf) < reorderBelow ? reorderBaseMs + int(1 + int(reorderSpreadMs)) : 0), 0) : 0;
+    if (reorderMs > 0) {
+      const ms = reorderMs;
       this.observe(id, 'reply-delayed', svcMeth, endName, serverName, replyBytes.length, ms);
       await sleep(ms);
     }
@@ -329,6 +333,13 @@ export class Network {
     this.bytes += replyBytes.length;
     this.observe(id, 'replied', svcMeth, endName, serverName, replyBytes.length);
     return replyBytes;
+  }
+
+  /** The fates of one trip: the schedule's, named after the message, or plain draws from `rng` outside scheduled runs. */
+  private fatesOf(rng: Rng, svcMeth: string, end: EndName, server: ServerName, argsBytes: WireMessage): MessageChoices {
+    const schedule = activeSchedule();
+    if (schedule === undefined) return { pick: (_kind, draw) => draw((n) => rng.int(n)) };
+    return schedule.message({ svcMeth, end, server, readTerm: () => termOf(argsBytes) });
   }
 
   /** One hop's latency, drawn from the run's generator (0 when turned off). */
@@ -410,4 +421,14 @@ export class Network {
     }
     this.observer({ id, fate, svcMeth, end, server, timeMs: currentRuntime().nowMs(), bytes, delayMs });
   }
+}
+
+/** A reliable trip has no fates to choose. */
+const plainFates: MessageChoices = { pick: (_kind, _draw, neutral) => neutral };
+
+/** The `Term` of a request's arguments, when it has a numeric one (Figure 2's name). */
+function termOf(args: WireMessage): number | undefined {
+  const value = messageView(args);
+  const term = value !== null && typeof value === 'object' ? (value as { Term?: unknown }).Term : undefined;
+  return typeof term === 'number' ? term : undefined;
 }

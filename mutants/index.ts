@@ -4,6 +4,7 @@ export { applyEdits, mutateSource, countOccurrences, syntaxErrors, MutantApplyEr
 export {
   runMutants,
   makeMutantCopy,
+  removeMutantCopy,
   listSuite,
   seedPlus,
   projectRoot,

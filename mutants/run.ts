@@ -23,7 +23,7 @@ import { assertionsOff, catalogue, type Mutant, type MutantPart } from './catalo
 export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** What a temporary copy holds: the source folders the tests import, and the package files. */
-export const copiedFolders = ['sim', 'labrpc', 'persister', 'raft', 'tester', 'kvraft', 'shardctrler', 'shardkv', 'porcupine', 'trace'] as const;
+export const copiedFolders = ['sim', 'schedule', 'labrpc', 'persister', 'raft', 'tester', 'kvraft', 'shardctrler', 'shardkv', 'porcupine', 'trace'] as const;
 const copiedFiles = ['package.json', 'tsconfig.json'] as const;
 
 /** The test file of each part, relative to the root. */

@@ -1,4 +1,4 @@
-import { currentRuntime } from './runtime.ts';
+import { currentRuntime, drawingRng } from './runtime.ts';
 import { SimUsageError } from './errors.ts';
 
 /**
@@ -21,14 +21,14 @@ export function now(): number {
   return currentRuntime().nowMs();
 }
 
-/** A random integer in [0, n), from the run's seeded generator. */
+/** A random integer in [0, n), from the run's seeded generator (the servers' or the tester's). */
 export function randomInt(n: number): number {
-  return currentRuntime().rng.int(n);
+  return drawingRng(currentRuntime(), randomInt).int(n);
 }
 
-/** A random float in [0, 1), from the run's seeded generator. */
+/** A random float in [0, 1), from the run's seeded generator (the servers' or the tester's). */
 export function random(): number {
-  return currentRuntime().rng.float();
+  return drawingRng(currentRuntime(), random).float();
 }
 
 /** The server whose code is running, where known (for log lines and error reports). */

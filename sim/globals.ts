@@ -1,6 +1,6 @@
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { webcrypto } from 'node:crypto';
-import { currentRuntime, type TimerRef } from './runtime.ts';
+import { currentRuntime, drawingRng, type TimerRef } from './runtime.ts';
 import { SimUsageError } from './errors.ts';
 
 /**
@@ -184,10 +184,12 @@ export function installVirtualGlobals(): void {
   g.clearImmediate = cancel;
   g.Date = makeVirtualDate();
   performance.now = () => currentRuntime().nowMs();
-  Math.random = () => currentRuntime().rng.float();
+  Math.random = function random(): number {
+    return drawingRng(currentRuntime(), random).float();
+  };
   webcrypto.randomUUID = () => randomUuid();
-  webcrypto.getRandomValues = (<T extends ArrayBufferView | null>(array: T): T => {
-    if (array !== null) currentRuntime().rng.fill(new Uint8Array(array.buffer, array.byteOffset, array.byteLength));
+  webcrypto.getRandomValues = (function getRandomValues<T extends ArrayBufferView | null>(array: T): T {
+    if (array !== null) drawingRng(currentRuntime(), getRandomValues).fill(new Uint8Array(array.buffer, array.byteOffset, array.byteLength));
     return array;
   }) as typeof webcrypto.getRandomValues;
   cryptoModule.randomUUID = webcrypto.randomUUID;
@@ -234,7 +236,7 @@ export function restoreGlobals(): void {
 
 function randomUuid(): `${string}-${string}-${string}-${string}-${string}` {
   const b = new Uint8Array(16);
-  currentRuntime().rng.fill(b);
+  drawingRng(currentRuntime(), randomUuid).fill(b);
   b[6] = (b[6]! & 0x0f) | 0x40;
   b[8] = (b[8]! & 0x3f) | 0x80;
   const h = [...b].map((x) => x.toString(16).padStart(2, '0')).join('');

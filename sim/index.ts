@@ -8,7 +8,7 @@ export { Channel, ChannelClosedError } from './channel.ts';
 export { debug, setLogSink, type Logger, type LogSink } from './debug.ts';
 export { runSimulation, timeModeFromEnv, mixTrace, nextEventAtMs, lastRunInfo, type LastRunInfo, type RunOptions, type RunResult, type TimeMode } from './run.ts';
 export { Rng, hashSeed } from './rng.ts';
-export { currentRuntime, realSetTimeout, realClearTimeout, realPerformanceNow, type Runtime } from './runtime.ts';
+export { currentRuntime, drawingRng, realSetTimeout, realClearTimeout, realPerformanceNow, type Runtime } from './runtime.ts';
 export { defaultLimits, type VirtualLimits } from './virtual.ts';
 export { virtualEpochMs } from './globals.ts';
 export { seedFor, baseSeedFromEnv } from './seed.ts';

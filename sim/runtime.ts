@@ -1,10 +1,18 @@
 import { Rng } from './rng.ts';
+import { CallSiteStreams } from './streams.ts';
 import type { TimerEntry } from './heap.ts';
 
 /** The time source and randomness of the current run: virtual (simulated) or real. */
 export interface Runtime {
   readonly mode: 'virtual' | 'real';
   readonly rng: Rng;
+  /**
+   * The generators of code that runs for no server: the test body and its helpers, one per
+   * place in the code that draws. Kept apart from the servers' draws so that the test's own
+   * choices (which server to crash, how long to sleep) stay the same when an edited schedule
+   * changes what the servers do.
+   */
+  readonly testerRng: CallSiteStreams;
   /** Milliseconds since the run started. */
   nowMs(): number;
   /** Calls `callback` after `delayMs` (and every `intervalMs` after that, if given). */
@@ -41,6 +49,7 @@ const realPerformanceNow = performance.now.bind(performance);
 export class RealRuntime implements Runtime {
   readonly mode = 'real' as const;
   readonly rng: Rng;
+  readonly testerRng: CallSiteStreams;
   readonly blocked = new Set<{ describeBlocked(): string }>();
   currentServer: string | undefined;
   alive = true;
@@ -51,6 +60,7 @@ export class RealRuntime implements Runtime {
 
   constructor(seed: string) {
     this.rng = new Rng(seed);
+    this.testerRng = new CallSiteStreams(seed);
   }
 
   nowMs(): number {
@@ -117,6 +127,14 @@ export function clampDelay(delayMs: number): number {
   if (typeof delayMs !== 'number' || Number.isNaN(delayMs) || delayMs < 0) return 0;
   if (delayMs > 2147483647) return 1;
   return delayMs;
+}
+
+/**
+ * The generator that code running now draws from: its server's, or, when it runs for no
+ * server, the tester's stream of the place that called `api` (randomInt, Math.random...).
+ */
+export function drawingRng(runtime: Runtime, api: (...args: never[]) => unknown): Rng {
+  return runtime.currentServer === undefined ? runtime.testerRng.at(api) : runtime.rng;
 }
 
 let fallback: RealRuntime | undefined;

@@ -1,5 +1,6 @@
 import { TimerHeap, type TimerEntry } from './heap.ts';
 import { Rng } from './rng.ts';
+import { CallSiteStreams } from './streams.ts';
 import { clampDelay, realPerformanceNow, type Runtime, type TimerRef } from './runtime.ts';
 import { DeadlockError, LivelockError, TimeLimitError, UncaughtError, describeThrown } from './errors.ts';
 
@@ -29,6 +30,7 @@ export const defaultLimits: VirtualLimits = {
 export class VirtualRuntime implements Runtime {
   readonly mode = 'virtual' as const;
   readonly rng: Rng;
+  readonly testerRng: CallSiteStreams;
   readonly blocked = new Set<{ describeBlocked(): string }>();
   currentServer: string | undefined;
   alive = true;
@@ -53,6 +55,7 @@ export class VirtualRuntime implements Runtime {
     private readonly pace: (next: () => void) => void = realSetImmediate,
   ) {
     this.rng = new Rng(seed);
+    this.testerRng = new CallSiteStreams(seed);
   }
 
   nowMs(): number {
@@ -172,7 +175,7 @@ export class VirtualRuntime implements Runtime {
         this.events++;
         this.mix(next.atMs);
         this.mix(next.seq);
-        this.mix(this.rng.draws);
+        this.mix(this.rng.draws + this.testerRng.draws);
         if ((this.events & 1023) === 0) {
           const realMs = realPerformanceNow() - startReal;
           if (realMs > this.limits.realTimeLimitMs) {

@@ -11,6 +11,8 @@ import { killEach } from './kill.ts';
 import { SafetyMonitor } from './safety.ts';
 import { fieldsOf, type FaultRule } from './faults.ts';
 import { currentRuntime } from '../sim/index.ts';
+import { scheduleRaftFaults } from './scheduled-faults.ts';
+import { activeSchedule } from '../schedule/index.ts';
 
 /**
  * The Raft tester's cluster: a port of 6.5840's `src/raft/config.go` (2023), method for method,
@@ -156,6 +158,7 @@ export class Config {
     // Start every server first, then wire them all together.
     for (let i = 0; i < n; i++) this.start1(i, this.defaultApplier);
     for (let i = 0; i < n; i++) this.connect(i);
+    scheduleRaftFaults(this); // from here on, faults go through the run's schedule
   }
 
   // ---------------------------------------------------------------------------------------
@@ -206,6 +209,7 @@ export class Config {
       this.net.connect(name, j);
       this.endPairs.set(name, [i, j]);
       recorder?.nameEnd(name, i, j);
+      activeSchedule()?.nameEnd(name, `S${i}`);
       return end;
     });
 

@@ -1,6 +1,8 @@
 import { SafetyMonitor } from './safety.ts';
 import { inspect } from 'node:util';
 import { killEach } from './kill.ts';
+import { scheduleKvFaults } from './scheduled-faults.ts';
+import { activeSchedule } from '../schedule/index.ts';
 import { asServer, currentRuntime, now, sleep } from '../sim/index.ts';
 import { Network, Server, Service, type ClientEnd } from '../labrpc/index.ts';
 import { Persister } from '../persister/index.ts';
@@ -140,6 +142,7 @@ export class KvConfig {
     for (let i = 0; i < n; i++) this.startServer(i);
     this.connectAll();
     this.net.setReliable(!unreliable);
+    scheduleKvFaults(this); // from here on, faults go through the run's schedule
   }
 
   // ---------------------------------------------------------------------------------------
@@ -154,6 +157,7 @@ export class KvConfig {
     const ends: ClientEnd[] = names.map((name, j) => {
       const end = this.net.makeEnd(name);
       this.net.connect(name, j);
+      activeSchedule()?.nameEnd(name, `S${i}`);
       return end;
     });
 
@@ -306,6 +310,7 @@ export class KvConfig {
     const ends: ClientEnd[] = endnames.map((name, j) => {
       const end = this.net.makeEnd(name);
       this.net.connect(name, j);
+      activeSchedule()?.nameEnd(name, `C${this.nextClientId - this.n - 1000}`);
       return this.admitted(end, j);
     });
     const id = this.nextClientId++;

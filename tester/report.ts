@@ -17,6 +17,8 @@ export interface FailureReport {
   atMs?: number;
   stack?: string;
   replay: string;
+  /** The command that cuts the run down to the faults that make it fail (virtual time only). */
+  shrink?: string;
   /** The trace page of this run, when it was traced. */
   trace?: string;
 }
@@ -27,9 +29,14 @@ export function replayCommand(testName: string, baseSeed: string, mode: 'virtual
   return `npx lab replay ${JSON.stringify(testName)} --seed ${baseSeed}${time}`;
 }
 
+/** The command that shrinks this failing run (lab shrink). */
+export function shrinkCommand(testName: string, baseSeed: string): string {
+  return `npx lab shrink ${JSON.stringify(testName)} --seed ${baseSeed}`;
+}
+
 /** Builds the report of a failure from whatever was thrown. */
 export function buildReport(testName: string, baseSeed: string, mode: 'virtual' | 'real', thrown: unknown, atMs?: number): FailureReport {
-  const base = { test: testName, seed: baseSeed, mode, atMs, replay: replayCommand(testName, baseSeed, mode) };
+  const base = { test: testName, seed: baseSeed, mode, atMs, replay: replayCommand(testName, baseSeed, mode), shrink: mode === 'virtual' ? shrinkCommand(testName, baseSeed) : undefined };
   if (thrown instanceof TestFailure) {
     return { ...base, check: thrown.check, message: thrown.message, ...thrown.details, stack: thrown.stack };
   }
@@ -50,6 +57,7 @@ export function formatReport(r: FailureReport): string {
   if (r.atMs !== undefined) lines.push(`  at:       ${(r.atMs / 1000).toFixed(3)} s (${r.mode} time)`);
   lines.push(`  seed:     ${r.seed} (${r.mode} time)`);
   lines.push(`  replay:   ${r.replay}`);
+  if (r.shrink !== undefined) lines.push(`  shrink:   ${r.shrink}   (the few faults that make it fail)`);
   if (r.trace !== undefined) lines.push(`  trace:    ${r.trace}`);
   return lines.join('\n');
 }

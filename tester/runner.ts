@@ -7,6 +7,7 @@ import type { LoopFinding } from './worker-inspect.ts';
 import { SameInstantWatch } from './worker-probe.ts';
 import { loopPhrase } from './worker-findings.ts';
 import { formatLocation, isHarnessPath, pathOfStackFrame, stackFrameLocation } from './worker-frames.ts';
+import { Schedule, setActiveSchedule, type ScheduleRecord, type ScheduleRequest } from '../schedule/index.ts';
 
 /** The numbers of a Passed line. */
 export interface PassedStats {
@@ -37,6 +38,8 @@ export interface RunOutcome {
   trace?: { json: string; html: string };
   /** What the watchdog found when it stopped the test's thread. */
   loop?: LoopFinding;
+  /** The faults and message fates of the run, when its request asked to record them. */
+  schedule?: ScheduleRecord;
 }
 
 /** Per-test time limit, as in 6.5840: 120 s (the tester checks it in end() and cleanup()). */
@@ -47,6 +50,8 @@ export interface RunExtras {
   progressCell?: Float64Array;
   /** Record a trace and write it here (a .json and a .html beside each other). */
   tracePath?: string;
+  /** Edit the run's schedule (leave faults out) and/or record it. */
+  schedule?: ScheduleRequest;
 }
 
 /**
@@ -63,6 +68,12 @@ export async function runOne(name: string, body: SimTestBody, baseSeed: string, 
     recorder.attachLogs();
     setActiveRecorder(recorder);
   }
+  const seed = seedFor(baseSeed, name);
+  // Every run has a schedule: its faults and message fates are named and drawn the same way
+  // whether or not the run is edited, so an edited replay differs only where it was edited.
+  const schedule = new Schedule(seed, extras.schedule);
+  setActiveSchedule(schedule);
+  if (extras.schedule?.mark === true && recorder !== undefined) schedule.onKept((c) => recorder.check('kept fault', true, c.id));
   let outcome: RunOutcome;
   const sameInstant = new SameInstantWatch();
   const watched = (): Promise<PassedStats | undefined> => {
@@ -71,11 +82,11 @@ export async function runOne(name: string, body: SimTestBody, baseSeed: string, 
   };
   try {
     const result = await runSimulation(watched, {
-      seed: seedFor(baseSeed, name),
+      seed,
       mode,
       // The tester checks the 120 s limit in end(), as 6.5840 did; this hard stop past it
       // ends a test that never reaches end() (a Clerk that never returns).
-      limits: { virtualTimeLimitMs: testTimeLimitMs + 30_000 },
+      limits: { virtualTimeLimitMs: Math.min(testTimeLimitMs + 30_000, extras.schedule?.stopAtMs ?? Infinity) },
       progressCell: extras.progressCell,
     });
     outcome = { name, ok: true, baseSeed, mode, stats: result.value, output, traceHash: result.traceHash, elapsedMs: result.elapsedMs, realMs: result.realMs };
@@ -86,12 +97,14 @@ export async function runOne(name: string, body: SimTestBody, baseSeed: string, 
     outcome = { name, ok: false, baseSeed, mode, report, output, traceHash: last.traceHash, elapsedMs: last.elapsedMs, realMs: performance.now() - startReal };
   } finally {
     sameInstant.detach();
+    setActiveSchedule(undefined);
     stopCollecting();
     if (recorder !== undefined) {
       recorder.detach();
       setActiveRecorder(undefined);
     }
   }
+  if (extras.schedule?.record === true) outcome.schedule = schedule.recorded();
   if (recorder !== undefined && extras.tracePath !== undefined) {
     outcome.trace = writeTraceFiles(recorder, extras.tracePath);
     if (outcome.report !== undefined) outcome.report.trace = outcome.trace.html;

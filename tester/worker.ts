@@ -1,6 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { currentRuntime } from '../sim/index.ts';
 import type { RunOutcome } from './runner.ts';
+import type { ScheduleRequest } from '../schedule/index.ts';
 import { importTestFile, type RegisteredTest } from './registry.ts';
 import { buildReport } from './report.ts';
 import { listRequestName } from './pool.ts';
@@ -20,6 +21,8 @@ export interface RunRequest {
   mode: 'virtual' | 'real';
   /** Record the run's trace into this file (and an .html beside it). */
   tracePath?: string;
+  /** Edit the run's schedule and/or record it. */
+  schedule?: ScheduleRequest;
 }
 
 export type WorkerMessage = { type: 'alive'; virtualMs: number; server: string | undefined } | { type: 'done'; outcome: RunOutcome };
@@ -61,7 +64,7 @@ async function handle(request: RunRequest): Promise<void> {
       return;
     }
     const test = await findTest(request);
-    outcome = await test.run(request.name, test.body, request.baseSeed, request.mode, { progressCell, tracePath: request.tracePath });
+    outcome = await test.run(request.name, test.body, request.baseSeed, request.mode, { progressCell, tracePath: request.tracePath, schedule: request.schedule });
   } catch (e) {
     outcome = {
       name: request.name,

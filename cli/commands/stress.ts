@@ -10,19 +10,22 @@ import { baseSeedOf, listTests, matchTests, runJobs, seedPlus, type JobResult, t
 import { etaSeconds } from '../eta.ts';
 import { parseShard, shardRange } from '../shard.ts';
 import { mergeCommand } from './stress-merge.ts';
+import { defaultShrinkBudget, shrinkFailingRun } from '../shrink.ts';
 import { summaryLine, plural, meanSd, meanSdSeconds, Progress, StatusLine, table } from '../ui.ts';
 
 export const stressSpec: CommandSpec = {
   name: 'stress',
   summary: 'run tests many times with different seeds to find rare failures',
-  usage: 'lab stress PATTERN [-n N] [-p P] [--seed S] [--real] [--out DIR] [--json] [--shard I/N]   |   lab stress merge FILE...',
+  usage: 'lab stress PATTERN [-n N] [-p P] [--seed S] [--real] [--out DIR] [--shrink] [--json] [--shard I/N]   |   lab stress merge FILE...',
   description: [
     'Runs every test that PATTERN selects N times, run i with base seed S+i, P runs at a time (each',
     'in its own worker thread). PATTERN is a part (2C, lab2, all), a part of test names',
     '("Figure 8"), or a /regular expression/. Then prints, per test, the runs, failures, failure',
     'rate, and mean ± sd of the run\'s time (simulated) and of real time; and for each failing run',
     'its seed and the exact command that replays it. The output and failure report of each',
-    'failing run are kept in a folder (default .lab/stress-<time>/). Exit code 1 if any run failed.',
+    'failing run are kept in a folder (default .lab/stress-<time>/). With --shrink, the first failing',
+    'run is then cut down to the few faults that make it fail, as lab shrink does (docs/shrink.md).',
+    'Exit code 1 if any run failed.',
     '',
     'Across machines: --shard I/N runs only the I-th of N disjoint slices of the seeds (needs --seed or',
     'LAB_SEED, the same on every shard); --json > shard-I.json keeps each result, and',
@@ -34,6 +37,7 @@ export const stressSpec: CommandSpec = {
     { name: 'seed', type: 'string', value: 'S', help: 'first base seed (default: LAB_SEED, else a fresh one, printed)' },
     { name: 'real', type: 'boolean', help: 'run on real time (LAB_TIME=real)' },
     { name: 'out', type: 'string', value: 'DIR', help: 'where to keep failing runs (default .lab/stress-<time>/)' },
+    { name: 'shrink', type: 'boolean', help: 'then shrink the first failing run (lab shrink, default budget)' },
     { name: 'json', type: 'boolean', help: 'print the result as JSON (with every run\'s seed and trace hash); lab stress merge reads it' },
     { name: 'shard', type: 'string', value: 'I/N', help: 'run only the I-th of N disjoint slices of the seeds (with --seed), for N machines' },
   ],
@@ -177,12 +181,23 @@ export async function stressCommand(parsed: Parsed, ctx: CliContext): Promise<nu
       for (const r of failures) {
         const why = r.outcome.report === undefined ? '' : `  ${r.outcome.report.check}: ${summaryLine(r.outcome.report.message)}`;
         ctx.stdout.write(`  seed ${r.job.baseSeed}  ${r.outcome.name}${why}\n    ${r.outcome.report?.replay ?? ''}\n`);
+        if (r.outcome.report?.shrink !== undefined) ctx.stdout.write(`    ${r.outcome.report.shrink}\n`);
       }
+      if (mode === 'virtual' && parsed.values.shrink !== true) ctx.stdout.write(`\nto cut a failing run down to the faults that make it fail: lab shrink TEST --seed S, or lab stress … --shrink\n`);
       ctx.stdout.write(`\noutput, reports and traces of the failing runs: ${displayPath(keptDir!)}\n`);
     } else {
       ctx.stdout.write(`\n${c.green(`no failures in ${ran.length} runs`)}: nothing kept\n`);
     }
     ctx.stdout.write(`\n${failures.length === 0 ? c.green('PASS:') : c.red('FAIL:')} ${ran.length - failures.length} passed, ${failures.length} failed\n`);
+    const first = failures[0];
+    if (parsed.values.shrink === true && first !== undefined) {
+      if (mode === 'real') ctx.stdout.write('\n--shrink needs simulated time: a run on real time cannot be replayed\n');
+      else {
+        ctx.stdout.write(`\nshrinking the first failing run (${first.outcome.name}, seed ${first.job.baseSeed}):\n`);
+        const schedulePath = resolve(keptDir!, `${slug(first.outcome.name)}-seed${first.job.baseSeed}.schedule.json`);
+        await shrinkFailingRun({ test: first.job.test, baseSeed: first.job.baseSeed, budget: defaultShrinkBudget, schedulePath }, ctx);
+      }
+    }
   }
   return failures.length === 0 ? exitCode.ok : exitCode.failed;
 }

@@ -76,7 +76,7 @@ describe('lab: errors and help', () => {
   it('rejects unknown commands, parts and flags with a list of what exists (exit 2)', async () => {
     const cmd = await lab(['tset']);
     expect(cmd.code).toBe(2);
-    expect(cmd.err).toContain('unknown command "tset"; the commands are test, stress, replay, grade, handout, autograder, playground, logs, mutants, cluster, demo, help');
+    expect(cmd.err).toContain('unknown command "tset"; the commands are test, stress, replay, shrink, grade, handout, autograder, playground, logs, mutants, cluster, demo, help');
     const part = await lab(['test', '2E']);
     expect(part.code).toBe(2);
     expect(part.err).toContain('unknown part "2E"; the parts are F, 9X, both, all');
