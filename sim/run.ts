@@ -22,6 +22,12 @@ export interface RunOptions {
    * play a run at a chosen speed, pause it and act on it between events.
    */
   pace?: (next: () => void) => void;
+  /**
+   * Whether code that runs for no server draws from one stream per place in the code (the
+   * default, so that an edited schedule keeps the test's own choices) or from a single stream
+   * (a host whose stack traces name places differently, such as a browser bundle).
+   */
+  testerStreamPerCallSite?: boolean;
 }
 
 export interface RunResult<T> {
@@ -81,7 +87,7 @@ export async function runSimulation<T>(body: () => Promise<T>, options: RunOptio
 }
 
 async function runVirtual<T>(body: () => Promise<T>, options: RunOptions, limits: VirtualLimits, startReal: number): Promise<RunResult<T>> {
-  const runtime = new VirtualRuntime(options.seed, limits, options.onProgress, options.progressCell, options.pace);
+  const runtime = new VirtualRuntime(options.seed, limits, options.onProgress, options.progressCell, options.pace, options.testerStreamPerCallSite ?? true);
   const onRejection = (reason: unknown): void => {
     runtime.fail(new UncaughtError(`unhandled promise rejection at virtual time ${runtime.nowMs()} ms${where(runtime.currentServer)}:\n${describeThrown(reason)}`, reason));
   };

@@ -11,11 +11,18 @@ import { Rng } from './rng.ts';
 export class CallSiteStreams {
   private readonly streams = new Map<string, Rng>();
 
-  constructor(private readonly seed: string) {}
+  /**
+   * `perCallSite` false: one stream for all of them, for hosts whose stack traces differ from
+   * Node's (a browser bundle), where a place in the code would not have the same name.
+   */
+  constructor(
+    private readonly seed: string,
+    private readonly perCallSite = true,
+  ) {}
 
   /** The generator of the code that called `caller`. */
   at(caller: (...args: never[]) => unknown): Rng {
-    const site = callSite(caller);
+    const site = this.perCallSite ? callSite(caller) : 'any';
     let rng = this.streams.get(site);
     if (rng === undefined) {
       rng = new Rng(`${this.seed}#tester@${site}`);

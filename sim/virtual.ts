@@ -53,9 +53,11 @@ export class VirtualRuntime implements Runtime {
     private readonly progressCell?: Float64Array,
     /** Runs `next` (the next event) later; default setImmediate. A host may hold it back to pace the run. */
     private readonly pace: (next: () => void) => void = realSetImmediate,
+    /** One tester stream per place in the code (false: a single one; see CallSiteStreams). */
+    perCallSite = true,
   ) {
     this.rng = new Rng(seed);
-    this.testerRng = new CallSiteStreams(seed);
+    this.testerRng = new CallSiteStreams(seed, perCallSite);
   }
 
   nowMs(): number {

@@ -10,7 +10,7 @@ const read = (path: string): string => readFileSync(join(root, path), 'utf8');
 const docs = ['README.md', 'cli/handout-README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
 
 /** Every test file's source, to check that names quoted in the docs are tests. */
-const testSources = ['raft/tests', 'kvraft/tests', 'tester/tests/fixtures', 'cli/tests/fixtures']
+const testSources = ['raft/tests', 'kvraft/tests', 'shardctrler/tests', 'shardkv/tests', 'tester/tests/fixtures', 'cli/tests/fixtures']
   .flatMap((dir) => readdirSync(join(root, dir)).filter((f) => f.endsWith('.ts')).map((f) => read(`${dir}/${f}`)))
   .join('\n');
 
@@ -40,8 +40,8 @@ describe('the docs say what is true', () => {
       for (const m of read(doc).matchAll(/lab replay "([^"]+)"/g)) {
         const name = m[1]!;
         if (name.startsWith('<') || name === '…') continue; // a placeholder such as "<test>"
-        const titled = /^Test \(([^)]+)\): (.*)$/.exec(name);
-        const title = titled === null ? name : titled[2]!;
+        // "Test (2A): title" (Raft) or "Test: title (3A)" (the key/value labs).
+        const title = /^Test \([^)]+\): (.*)$/.exec(name)?.[1] ?? /^Test: (.*) \([^)]+\)$/.exec(name)?.[1] ?? name;
         expect(testSources.includes(`'${title}'`) || testSources.toLowerCase().includes(title.toLowerCase()), `${doc}: lab replay "${name}"`).toBe(true);
       }
     }
