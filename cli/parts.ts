@@ -17,7 +17,7 @@ export interface PartMap {
 
 /**
  * The repository's own parts: Lab 2 (Raft, and 2X beyond 6.5840), Lab 3 (fault-tolerant
- * key/value service) and Lab 4 (sharded key/value service; its challenges are a part of their
+ * key/value service, and 3X beyond 6.5840) and Lab 4 (sharded key/value service; its challenges are a part of their
  * own, graded apart as in 6.5840, where they are optional). Each part has its main file here,
  * and every other `*.test.ts` file of the same folder whose name starts with the part's name
  * (`2B-backup.test.ts`, `2B.extra.test.ts`) belongs to it too, unless it is another part's main
@@ -32,6 +32,7 @@ export function defaultPartMap(root: string): PartMap {
     ['2X', 'raft/tests/2X.test.ts'],
     ['3A', 'kvraft/tests/3A.test.ts'],
     ['3B', 'kvraft/tests/3B.test.ts'],
+    ['3X', 'kvraft/tests/3X.test.ts'],
     ['4A', 'shardctrler/tests/4A.test.ts'],
     ['4B', 'shardkv/tests/4B.test.ts'],
     ['4B-challenge', 'shardkv/tests/4B-challenge.test.ts'],

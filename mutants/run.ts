@@ -35,12 +35,13 @@ export const partFiles: Record<MutantPart, string> = {
   '2X': 'raft/tests/2X.test.ts',
   '3A': 'kvraft/tests/3A.test.ts',
   '3B': 'kvraft/tests/3B.test.ts',
+  '3X': 'kvraft/tests/3X.test.ts',
   '4A': 'shardctrler/tests/4A.test.ts',
   '4B': 'shardkv/tests/4B.test.ts',
   '4B-challenge': 'shardkv/tests/4B-challenge.test.ts',
 };
 
-export const allParts: readonly MutantPart[] = ['2A', '2B', '2C', '2D', '2X', '3A', '3B', '4A', '4B', '4B-challenge'];
+export const allParts: readonly MutantPart[] = ['2A', '2B', '2C', '2D', '2X', '3A', '3B', '3X', '4A', '4B', '4B-challenge'];
 
 /** Real time one run of one test may take before the runner stops it and counts a kill. */
 export const defaultRunLimitMs = 120_000;

@@ -339,6 +339,19 @@ export class KvConfig {
     for (const j of from) this.net.enable(names[j]!, false);
   }
 
+  /**
+   * Beyond 6.5840 (part 3X): while on, every reply on its way to this Clerk is lost after the
+   * server ran the request, so the Clerk keeps retrying an operation that already took effect.
+   */
+  loseRepliesTo(ck: KvClerk, on: boolean): void {
+    if (!on) {
+      this.net.setInterceptor(undefined);
+      return;
+    }
+    const names = new Set(this.clerkEnds(ck));
+    this.net.setInterceptor((m) => (m.direction === 'reply' && names.has(String(m.end)) ? 'drop' : undefined));
+  }
+
   // ---------------------------------------------------------------------------------------
   // Lifecycle and counters
 

@@ -14,7 +14,7 @@ export const testSpec: CommandSpec = {
     'Runs every test of the parts, in order, each in a worker thread on simulated time, and prints',
     "each test's lines as it ends (the 6.5840 'Test (2A): ...' and '... Passed' lines), then a",
     'summary table and the failure report of each failed test, with the command that replays it.',
-    'PART is 2A 2B 2C 2D 2X 3A 3B 4A 4B 4B-challenge, lab2 (2A-2D), lab3 (3A, 3B), lab4 (4A, 4B,',
+    'PART is 2A 2B 2C 2D 2X 3A 3B 3X 4A 4B 4B-challenge, lab2 (2A-2D), lab3 (3A, 3B), lab4 (4A, 4B,',
     '4B-challenge) or all. Exit code 0 only if all passed.',
     'Without --seed a fresh base seed is drawn and printed; a test\'s own seed derives from the base',
     'seed and its name, so --seed with the same base reruns every test exactly.',

@@ -117,7 +117,7 @@ describe('lab: errors and help', () => {
     const viaNode = spawnSync(process.execPath, ['cli/lab.mjs', '--help'], { cwd: root, encoding: 'utf8' });
     expect(viaNode.status).toBe(0);
     expect(viaNode.stdout).toContain('lab — run, stress, replay and grade');
-    expect(viaNode.stdout).toContain('Parts: 2A 2B 2C 2D 2X 3A 3B 4A 4B 4B-challenge lab2 lab3 lab4 all');
+    expect(viaNode.stdout).toContain('Parts: 2A 2B 2C 2D 2X 3A 3B 3X 4A 4B 4B-challenge lab2 lab3 lab4 all');
     const viaBin = execFileSync('node_modules/.bin/lab', ['stress', '--help'], { cwd: root, encoding: 'utf8' });
     expect(viaBin).toContain('Usage: lab stress PATTERN');
     const bad = spawnSync(process.execPath, ['cli/lab.mjs', 'frobnicate'], { cwd: root, encoding: 'utf8' });

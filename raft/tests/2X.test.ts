@@ -367,3 +367,39 @@ async function settleThenCheck(cfg: Config, cmd: number): Promise<void> {
   await cfg.checkOneLeader();
   await cfg.one(cmd, cfg.n, true);
 }
+
+/**
+ * Bug class: InstallSnapshot that keeps the log entries the snapshot covers, or mis-trims the
+ * log, when the follower already holds the snapshot's last entry (raft-bugs.md 20, 23). Needs 2D.
+ *
+ * A follower F receives a batch of new entries but none of its replies get out, and the other
+ * follower's replies are held back so that the leader cannot commit them yet: F holds the
+ * entries without knowing they are committed. Then F is cut off; the leader commits, its
+ * service snapshots past the batch's middle, and F comes back. The leader has no longer the
+ * entries F lacks in its log, so it sends F a snapshot whose last entry F already has: F keeps
+ * only the entries after it (Figure 13, step 6). A follower that keeps the covered entries, or
+ * cuts at the wrong place, applies the wrong commands from then on.
+ */
+labTest('2X', 'snapshot sent to a follower that already holds its last entry', { servers: 3, snapshot: true }, async (cfg) => {
+  await cfg.one(1101, cfg.n, true);
+  const leader = await cfg.checkOneLeader();
+  const f = (leader + 1) % cfg.n;
+  const g = (leader + 2) % cfg.n;
+
+  // F hears the leader but nothing F says gets out; G's replies come back only after 300 ms.
+  cfg.setFaults((m) => {
+    if (m.from === f) return 'drop';
+    if (m.from === g && m.to === leader && m.direction === 'reply') return { delayMs: 300 };
+    return undefined;
+  });
+  for (let k = 0; k < 12; k++) cfg.raft(leader).Start(1110 + k);
+  await sleep(250);
+  cfg.disconnect(f);
+  cfg.setFaults(undefined);
+
+  // Without F: the batch commits, and the services snapshot in its middle (index 9).
+  await cfg.one(1130, cfg.n - 1, true);
+  cfg.connect(f);
+  await cfg.one(1131, cfg.n, true);
+  await cfg.one(1132, cfg.n, true);
+});
