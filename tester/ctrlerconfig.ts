@@ -53,6 +53,7 @@ export class CtrlerConfig extends Harness {
     this.saved = new Array<Persister | null>(n).fill(null);
     this.endnames = new Array<string[] | null>(n).fill(null);
     this.nextClientId = n + 1000; // client ids start 1000 above the highest serverid
+    this.watchVotes((server) => (/^\d+$/.test(server) && Number(server) < n ? { group: 'the controller group', index: Number(server), size: n } : undefined));
     // create a full set of controller servers.
     for (let i = 0; i < n; i++) this.startServer(i);
     this.connectAll();

@@ -1,6 +1,7 @@
 import { now } from '../sim/index.ts';
 import { Network } from '../labrpc/index.ts';
 import { CallTracker } from './calls.ts';
+import { SafetyMonitor } from './safety.ts';
 import { fail, TestFailure } from './failure.ts';
 import { print } from './output.ts';
 import { registerSimTest } from './simtest.ts';
@@ -31,12 +32,28 @@ export abstract class Harness {
   private failed = false;
   private background: { error: unknown } | undefined;
   private rejectBackground!: (error: unknown) => void;
+  private readonly voteMonitors = new Map<string, SafetyMonitor>();
 
   constructor() {
     this.backgroundFailure = new Promise<never>((_, reject) => {
       this.rejectBackground = reject;
     });
     this.backgroundFailure.catch(() => undefined);
+  }
+
+  /**
+   * The vote checks of the safety monitors (tester/safety.ts), one monitor per Raft group:
+   * `groupOf` says which group a labrpc server name belongs to, its index there and the group's
+   * size, or undefined for a server outside every group.
+   */
+  protected watchVotes(groupOf: (server: string) => { group: string; index: number; size: number } | undefined): void {
+    this.net.setHandledObserver((rpc) => {
+      const where = groupOf(String(rpc.server));
+      if (where === undefined) return;
+      let monitor = this.voteMonitors.get(where.group);
+      if (monitor === undefined) this.voteMonitors.set(where.group, (monitor = new SafetyMonitor(undefined, where.size, where.group)));
+      monitor.onHandled({ id: rpc.id, svcMeth: rpc.svcMeth, end: rpc.end, server: String(where.index), args: () => rpc.args(), reply: () => rpc.reply() });
+    });
   }
 
   /** The number the Passed line shows as peers. */
@@ -80,6 +97,7 @@ export abstract class Harness {
   /** Kills every server and shuts the network; call it however the test ended. */
   cleanup(): void {
     this.finished = true;
+    for (const monitor of this.voteMonitors.values()) monitor.stop();
     const thrown = this.killAll();
     this.net.cleanup();
     this.calls.clear();

@@ -107,6 +107,13 @@ export class ShardConfig extends Harness {
     recorder?.attachNetwork(this.net);
     recorder?.meta({ servers: 0 });
 
+    this.watchVotes((server) => {
+      const ctrler = /^ctrler(\d+)$/.exec(server);
+      if (ctrler !== null) return { group: 'the controller group', index: Number(ctrler[1]), size: nctrlers };
+      const member = /^server-(\d+)-(\d+)$/.exec(server);
+      return member === null ? undefined : { group: `group ${member[1]}`, index: Number(member[2]), size: n };
+    });
+
     // controllers
     for (let i = 0; i < nctrlers; i++) this.startCtrlerserver(i);
     this.mck = this.shardclerk();

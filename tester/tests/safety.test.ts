@@ -106,6 +106,26 @@ describe('safety monitors', () => {
     expect(failure?.message).toBe('server 1 voted twice in term 3: for server 0 and for server 2');
   });
 
+  test('a monitor of one Raft group among several names the group in its verdict (Lab 4)', async () => {
+    let failure: TestFailure | undefined;
+    try {
+      await runSimulation(
+        async () => {
+          const monitor = new SafetyMonitor(undefined, 3, 'group 101');
+          monitor.onHandled(vote(2, 1, 0, true));
+          monitor.onHandled(vote(2, 1, 1, true));
+          await sleep(1);
+        },
+        { seed: 'safety-monitor-group' },
+      );
+    } catch (e) {
+      if (!(e instanceof TestFailure)) throw e;
+      failure = e;
+    }
+    expect(failure?.check).toBe('Election Safety');
+    expect(failure?.message).toBe('group 101: server 2 voted twice in term 1: for server 0 and for server 1');
+  });
+
   test('Election Safety: a leader without a majority of votes in its term', async () => {
     const failure = await monitored(3, async (c, m) => {
       m.onHandled(vote(1, 1, 0, true));
