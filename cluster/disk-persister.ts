@@ -37,11 +37,13 @@
  *   state) and one fdatasync for all of them. A flush need not wait for the one before it to
  *   reach the disk: its fdatasync starts at once (two at most run together), and covers every
  *   record written before it, so the kernel may serve both with one disk write. Nothing this
- *   node says leaves it before what it saved is on disk: the transport and the HTTP API pass
- *   every frame and response through `pass()`, which waits for the flush. So a node killed
- *   with Saves not yet flushed restarts from an older state, and nobody has seen anything that
- *   depended on the lost ones: as if it had crashed just after its last flush. That is the rule
- *   Raft needs ("respond to RPCs only after persisting"), applied to every output at once.
+ *   node says to another node leaves it before what it saved is on disk: the transport passes
+ *   every frame through `pass()`, which waits for the flush. So a node killed with Saves not
+ *   yet flushed restarts from an older state, and no other node has seen anything that depended
+ *   on the lost ones: as if it had crashed just after its last flush. That is the rule Raft
+ *   needs ("respond to RPCs only after persisting"), applied to every message at once. Answers
+ *   to clients report committed operations, already on a majority's disks (see kvnode.ts); a
+ *   single node's answers pass the gate too.
  *
  * `fsync: false` skips the fsyncs: a kill -9 loses nothing written (the kernel keeps it), but a
  * power cut may lose recent saves.

@@ -49,6 +49,7 @@ export interface ApiBackend {
   run(operation: KvOperation, timeoutMs: number): Promise<OpOutcome>;
   status(): Record<string, unknown>;
   setReachable(reachable: number[] | null): void;
+  /** Answers wait for it when given (a single node, whose commits are on its disk alone). */
   gate?: OutputGate;
   log(line: string): void;
 }
@@ -122,7 +123,7 @@ function send(backend: ApiBackend, stats: HttpStats, res: http.ServerResponse, s
     res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), ...headers });
     res.end(text);
   };
-  // Nothing leaves before what it depends on is on disk (see DiskPersister's batch mode).
+  // Nothing leaves before what it depends on is on disk (see DiskPersister's batch mode, kvnode.ts).
   const wait = backend.gate?.pass();
   if (wait === undefined) write();
   else wait.then(write, () => res.destroy());

@@ -200,7 +200,12 @@ export class RunningNode {
       run: (operation, timeoutMs) => this.runOperation(operation, timeoutMs),
       status: () => this.status(),
       setReachable: (reachable) => this.switch.set(reachable),
-      gate: this.persister,
+      // An answer to a client needs no flush of its own when there are peers: it reports an
+      // operation Raft committed, and the leader learns of a commit only from replies to
+      // AppendEntries that left it through the gate, after the entries were on its disk; the
+      // followers' copies were on theirs before they replied. So a majority holds every entry
+      // the answer depends on. A single node commits alone, so its answers wait for the disk.
+      gate: this.peers.length > 1 ? undefined : this.persister,
       log: this.log,
     };
     const api = createHttpApi(backend, options.limits ?? defaultHttpLimits);
