@@ -3,9 +3,11 @@
  * ReadSnapshot, SnapshotSize), that survives kill -9 at any instant.
  *
  * Files in the node's folder:
- *   raft-log.bin        an append-only log of the Raft state (format and reading: state-log.ts)
- *   snapshot-<gen>.bin  a snapshot, written once per new snapshot (not on every Save)
+ *   raft-log.bin        an append-only log of the Raft state and its snapshots (format and
+ *                       reading: state-log.ts)
  *   LOCK                the pid of the node using the folder
+ * (and, in folders of an earlier raftlab, snapshot-<gen>.bin: a snapshot in a file of its own,
+ * read while the log names it and removed once a newer snapshot is durable)
  *
  * Design. Save(raftstate, snapshot) hands over whole byte arrays, and Raft calls it on every Start
  * and every AppendEntries it accepts, so rewriting a state file each time (temp file, fsync,
@@ -15,12 +17,14 @@
  *   new log entries, a new term or vote), found by comparing the two states block by block.
  *   When most of the state changed (the log was trimmed after a snapshot), the record holds the
  *   whole state instead;
- * - compaction: once the log outgrows max(4 MiB, 4 × the state), the next flush writes a new
- *   log holding one whole-state record (temp file, fsync, rename, fsync of the folder) in its
- *   place. So the file stays small and a restart replays at most a few thousand small records;
- * - each record names the generation of the snapshot that goes with its state. A new snapshot is
- *   written first (snapshot-<gen>.tmp, fsync, rename, fsync of the folder), then the record that
- *   names it, and the previous snapshot file is deleted only once that record is durable.
+ * - a new snapshot is written once, not on every Save: in the record of the flush that first
+ *   sees it, together with the whole state (one record, one checksum, one fdatasync, like any
+ *   flush; it does not stall the flushes around it). Later records say that their state goes
+ *   with that snapshot;
+ * - compaction: once the log outgrows max(4 MiB, 4 × (the state and the snapshot)), the next
+ *   flush writes a new log holding one record of the state and its snapshot (temp file, fsync,
+ *   rename, fsync of the folder) in its place. So the file stays small and a restart replays at
+ *   most a few thousand small records.
  *
  * Recovery replays the records. A crash in the middle of a flush can leave its record cut
  * short: that torn tail is cut off and the node's log says so; it holds nothing anybody was
@@ -52,7 +56,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { PersisterLike } from '../persister/index.ts';
-import { LogDamage, diffState, encodeLogFile, encodeRecord, scanLog, type LogScan } from './state-log.ts';
+import { LogDamage, diffState, encodeLogFile, encodeRecord, inlineSnapshot, scanLog, type LogScan } from './state-log.ts';
 import type { OutputGate } from './transport.ts';
 
 export type Durability = 'batch' | 'sync';
@@ -125,17 +129,13 @@ function sha256(bytes: Uint8Array): Buffer {
   return createHash('sha256').update(bytes).digest();
 }
 
-function snapshotFileName(gen: number): string {
-  return `snapshot-${gen}.bin`;
+/** Whether a record's snapshot field names a snapshot file (a folder of an earlier raftlab). */
+function isFileGen(gen: number): boolean {
+  return gen > 0 && gen !== inlineSnapshot;
 }
 
-function encodeSnapshot(gen: number, snapshot: Uint8Array): Buffer {
-  const head = Buffer.alloc(snapshotHeaderBytes);
-  snapshotMagic.copy(head, 0);
-  head.writeUInt32BE(gen, 8);
-  head.writeUInt32BE(snapshot.length, 12);
-  sha256(snapshot).copy(head, 16);
-  return Buffer.concat([head, snapshot]);
+function snapshotFileName(gen: number): string {
+  return `snapshot-${gen}.bin`;
 }
 
 function decodeSnapshot(file: string, bytes: Buffer, gen: number): Uint8Array {
@@ -176,9 +176,10 @@ export interface PersisterStats {
   flushes: number;
   /** fsync and fdatasync calls, of the log, snapshots and the folder (0 with fsync off). */
   fsyncs: number;
-  /** Records appended as pieces of the state, and as the whole state. */
+  /** Records appended as pieces of the state, as the whole state, and as the state with a new snapshot. */
   patchRecords: number;
   fullRecords: number;
+  snapshotRecords: number;
   /** Times the log was rewritten as one record. */
   compactions: number;
   bytesWritten: number;
@@ -206,7 +207,7 @@ export class DiskPersister implements PersisterLike, OutputGate {
   readonly dir: string;
   readonly durability: Durability;
   readonly fsync: boolean;
-  readonly stats: PersisterStats = { saves: 0, flushes: 0, fsyncs: 0, patchRecords: 0, fullRecords: 0, compactions: 0, bytesWritten: 0, logBytes: 0, lastFlushMs: 0 };
+  readonly stats: PersisterStats = { saves: 0, flushes: 0, fsyncs: 0, patchRecords: 0, fullRecords: 0, snapshotRecords: 0, compactions: 0, bytesWritten: 0, logBytes: 0, lastFlushMs: 0 };
 
   private raftstate: Uint8Array = empty;
   private snapshot: Uint8Array = empty;
@@ -221,16 +222,18 @@ export class DiskPersister implements PersisterLike, OutputGate {
   private writtenSnapshotVersion = 0;
   /** The Raft state of the log's last record: what the next record is a diff against. */
   private writtenState: Uint8Array = empty;
-  /** Generation of the snapshot the log's last record names (0: none), and the next one to use. */
+  /**
+   * The snapshot the log's last record names: 0 none, inlineSnapshot the one in the log, else
+   * the generation of a snapshot file (a folder of an earlier raftlab).
+   */
   private writtenGen = 0;
-  private nextGen = 1;
   /** raft-log.bin, open for appending; undefined until it exists. */
   private fd: number | undefined;
   /** A flush is scheduled for the end of this turn. */
   private scheduled = false;
   /** Appends whose fdatasync runs. */
   private appendsInFlight = 0;
-  /** A flush that must run alone runs (a new snapshot, or a new log file). */
+  /** A flush that must run alone runs (a new log file). */
   private exclusive = false;
   private failed: Error | undefined;
   private waiters: Waiter[] = [];
@@ -337,8 +340,9 @@ export class DiskPersister implements PersisterLike, OutputGate {
       this.raftstate = scan.state;
       this.writtenState = scan.state;
       this.writtenGen = scan.snapshotGen;
-      this.nextGen = Math.max(scan.maxSnapshotGen, scan.snapshotGen) + 1;
-      if (scan.snapshotGen > 0) {
+      if (scan.snapshotGen === inlineSnapshot) {
+        this.snapshot = new Uint8Array(scan.snapshot!);
+      } else if (scan.snapshotGen > 0) {
         const snapFile = path.join(this.dir, snapshotFileName(scan.snapshotGen));
         let snapBytes: Buffer;
         try {
@@ -353,7 +357,7 @@ export class DiskPersister implements PersisterLike, OutputGate {
     }
     // Leftovers of a save cut short: temp files, and snapshots the log does not name.
     for (const name of fs.readdirSync(this.dir)) {
-      const orphanSnapshot = /^snapshot-\d+\.bin$/.test(name) && name !== snapshotFileName(this.writtenGen);
+      const orphanSnapshot = /^snapshot-\d+\.bin$/.test(name) && !(isFileGen(this.writtenGen) && name === snapshotFileName(this.writtenGen));
       if (name.endsWith('.tmp') || orphanSnapshot) fs.rmSync(path.join(this.dir, name), { force: true });
     }
   }
@@ -453,11 +457,11 @@ export class DiskPersister implements PersisterLike, OutputGate {
    * one fdatasync. Saves made while an fdatasync runs need not wait for it to end: their record
    * is appended and its own fdatasync starts at once (up to maxAppendsInFlight), which covers
    * every record written before it, so the kernel may serve both with one disk write. A flush
-   * that replaces files (a new snapshot, a new log) runs alone.
+   * that replaces the log file (the first one, a compaction) runs alone.
    */
   private pump(): void {
     while (this.failed === undefined && this.writtenVersion < this.version && !this.exclusive && this.appendsInFlight < maxAppendsInFlight) {
-      const alone = this.fd === undefined || this.stats.logBytes >= this.compactAt() || this.snapshotVersion !== this.writtenSnapshotVersion;
+      const alone = this.fd === undefined || this.stats.logBytes >= this.compactAt();
       if (alone && this.appendsInFlight > 0) break; // pump runs again when they end
       const started = performance.now();
       let job: FlushJob;
@@ -510,16 +514,19 @@ export class DiskPersister implements PersisterLike, OutputGate {
   }
 
   private compactAt(): number {
-    return this.options.compactBytes ?? Math.max(defaultCompactBytes, compactStates * this.raftstate.length);
+    return this.options.compactBytes ?? Math.max(defaultCompactBytes, compactStates * (this.raftstate.length + this.snapshot.length));
   }
 
   private job(): FlushJob {
     const snapshotChanged = this.snapshotVersion !== this.writtenSnapshotVersion;
-    const gen = snapshotChanged ? (this.snapshot.length === 0 ? 0 : this.nextGen) : this.writtenGen;
+    const gen = snapshotChanged ? (this.snapshot.length === 0 ? 0 : inlineSnapshot) : this.writtenGen;
     const rewrite = this.fd === undefined || this.stats.logBytes >= this.compactAt();
-    const pieces = rewrite ? null : diffState(this.writtenState, this.raftstate);
-    const record = rewrite ? encodeLogFile(gen, this.raftstate) : encodeRecord(gen, this.raftstate, pieces);
-    if (pieces === null) this.stats.fullRecords++;
+    // The snapshot goes in the record when it is new, or when a new log file must hold it.
+    const carry = gen === inlineSnapshot && (snapshotChanged || rewrite) ? this.snapshot : undefined;
+    const pieces = rewrite || carry !== undefined ? null : diffState(this.writtenState, this.raftstate);
+    const record = rewrite ? encodeLogFile(gen, this.raftstate, carry) : encodeRecord(gen, this.raftstate, pieces, carry);
+    if (carry !== undefined) this.stats.snapshotRecords++;
+    else if (pieces === null) this.stats.fullRecords++;
     else this.stats.patchRecords++;
     return {
       version: this.version,
@@ -540,7 +547,6 @@ export class DiskPersister implements PersisterLike, OutputGate {
     this.writtenSnapshotVersion = job.snapshotVersion;
     this.writtenState = job.raftstate;
     this.writtenGen = job.gen;
-    if (job.gen >= this.nextGen) this.nextGen = job.gen + 1;
     this.stats.bytesWritten += job.record.length;
   }
 
@@ -549,6 +555,8 @@ export class DiskPersister implements PersisterLike, OutputGate {
     this.stats.flushes++;
     this.stats.lastFlushMs = performance.now() - startedMs;
     // fdatasyncs may end out of order; each covers every record written before it started.
+    // A snapshot file of an earlier raftlab goes once a record naming another snapshot is durable.
+    if (job.snapshotChanged && isFileGen(job.previousGen)) fs.rmSync(this.file(snapshotFileName(job.previousGen)), { force: true });
     if (job.version <= this.durableVersion) return;
     this.durableVersion = job.version;
     const still: Waiter[] = [];
@@ -572,10 +580,6 @@ export class DiskPersister implements PersisterLike, OutputGate {
   }
 
   private writeSync(job: FlushJob): void {
-    if (job.snapshotChanged && job.gen > 0) {
-      this.replaceSync(snapshotFileName(job.gen), encodeSnapshot(job.gen, job.snapshot));
-      this.syncDirSync(); // the rename, before a record names the file
-    }
     if (job.rewrite) {
       this.replaceSync(logFileName, job.record);
       this.syncDirSync();
@@ -587,15 +591,10 @@ export class DiskPersister implements PersisterLike, OutputGate {
         this.stats.fsyncs++;
       }
     }
-    if (job.snapshotChanged && job.previousGen > 0) fs.rmSync(this.file(snapshotFileName(job.previousGen)), { force: true });
   }
 
-  /** A flush that replaces files: a new snapshot first, then its record, then the old snapshot goes. */
+  /** A flush that replaces the log file with one holding this record. */
   private async writeAloneAsync(job: FlushJob): Promise<void> {
-    if (job.snapshotChanged && job.gen > 0) {
-      await this.replaceAsync(snapshotFileName(job.gen), encodeSnapshot(job.gen, job.snapshot));
-      await this.syncDirAsync();
-    }
     if (job.rewrite) {
       await this.replaceAsync(logFileName, job.record);
       await this.syncDirAsync();
@@ -608,7 +607,6 @@ export class DiskPersister implements PersisterLike, OutputGate {
         this.stats.fsyncs++;
       }
     }
-    if (job.snapshotChanged && job.previousGen > 0) await fs.promises.rm(this.file(snapshotFileName(job.previousGen)), { force: true });
   }
 
   /**

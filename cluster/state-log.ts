@@ -6,9 +6,12 @@
  *
  *   offset  size  field
  *   0       4     record marker "RLRC"
- *   4       1     kind: 1 = full (the payload is the whole Raft state), 2 = patch
+ *   4       1     kind: 1 = full (the payload is the whole Raft state), 2 = patch,
+ *                 3 = full with its snapshot
  *   5       3     zero
- *   8       4     snapshot generation that goes with this state (0: no snapshot)
+ *   8       4     the snapshot that goes with this state: 0 none, 0xffffffff the one in the
+ *                 last kind-3 record (the record itself, for kind 3), else the generation of a
+ *                 snapshot file (logs of an earlier raftlab)
  *   12      4     payload length
  *   16      4     CRC-32 of the payload
  *   20      4     CRC-32 of bytes 0..19 (so a damaged length is caught before it is believed)
@@ -22,6 +25,10 @@
  * pieces would be more than half the new state (the log was trimmed after a snapshot, and
  * everything moved), a full record is written instead.
  *
+ * A new snapshot travels in the log too, in a kind-3 record: the payload is the state's length,
+ * the state, then the snapshot. One record holds both, so one checksum makes the pair atomic and
+ * one fdatasync makes it durable, as for any other flush (no file to create, rename and sync).
+ *
  * Reading (scanLog) replays the records in order. The first record that is cut short or fails a
  * checksum ends the scan; it is a torn tail (a flush a crash cut short, which nobody was told
  * about) if no whole record follows it anywhere in the file, and damage otherwise: records that
@@ -34,6 +41,9 @@ export const recordMarker = 0x524c5243; // "RLRC"
 export const recordHeaderBytes = 24;
 export const recordKindFull = 1;
 export const recordKindPatch = 2;
+export const recordKindSnapshot = 3;
+/** The snapshot field of a record whose snapshot is the one of the last kind-3 record. */
+export const inlineSnapshot = 0xffffffff;
 /** Bytes a patch piece costs beyond its data (offset and length). */
 const pieceHeaderBytes = 8;
 /** Differing blocks closer than this are sent as one piece: cheaper than a second piece header. */
@@ -51,7 +61,10 @@ export interface Piece {
 }
 
 /** What one record says: the state after it, as a whole or as pieces over the one before. */
-export type RecordBody = { kind: 'full'; state: Uint8Array } | { kind: 'patch'; length: number; pieces: Piece[] };
+export type RecordBody =
+  | { kind: 'full'; state: Uint8Array }
+  | { kind: 'patch'; length: number; pieces: Piece[] }
+  | { kind: 'snapshot'; state: Uint8Array; snapshot: Uint8Array };
 
 /**
  * The pieces that turn `old` into `next`, or null if a full record would be about as small.
@@ -92,10 +105,19 @@ export function diffState(old: Uint8Array, next: Uint8Array): Piece[] | null {
   return ranges.map(([from, to]) => ({ offset: from, data: b.subarray(from, to) }));
 }
 
-/** One record, ready to append: a patch when `pieces` is given, else the whole state. */
-export function encodeRecord(snapshotGen: number, state: Uint8Array, pieces: Piece[] | null): Buffer {
+/**
+ * One record, ready to append: the state with its snapshot when `snapshot` is given (kind 3,
+ * whose snapshot field is always inlineSnapshot), else a patch when `pieces` is given, else the
+ * whole state.
+ */
+export function encodeRecord(snapshotGen: number, state: Uint8Array, pieces: Piece[] | null, snapshot?: Uint8Array): Buffer {
   let payload: Buffer;
-  if (pieces === null) {
+  if (snapshot !== undefined) {
+    payload = Buffer.allocUnsafe(4 + state.length + snapshot.length);
+    payload.writeUInt32BE(state.length, 0);
+    payload.set(state, 4);
+    payload.set(snapshot, 4 + state.length);
+  } else if (pieces === null) {
     payload = Buffer.from(state.buffer, state.byteOffset, state.length);
   } else {
     let size = 4;
@@ -113,8 +135,8 @@ export function encodeRecord(snapshotGen: number, state: Uint8Array, pieces: Pie
   const record = Buffer.allocUnsafe(recordHeaderBytes + payload.length);
   record.writeUInt32BE(recordMarker, 0);
   record.writeUInt32BE(0, 4);
-  record[4] = pieces === null ? recordKindFull : recordKindPatch;
-  record.writeUInt32BE(snapshotGen, 8);
+  record[4] = snapshot !== undefined ? recordKindSnapshot : pieces === null ? recordKindFull : recordKindPatch;
+  record.writeUInt32BE(snapshot !== undefined ? inlineSnapshot : snapshotGen, 8);
   record.writeUInt32BE(payload.length, 12);
   record.writeUInt32BE(crc32(payload), 16);
   record.writeUInt32BE(crc32(record.subarray(0, 20)), 20);
@@ -122,9 +144,9 @@ export function encodeRecord(snapshotGen: number, state: Uint8Array, pieces: Pie
   return record;
 }
 
-/** A new log file's bytes: the marker and one full record. */
-export function encodeLogFile(snapshotGen: number, state: Uint8Array): Buffer {
-  return Buffer.concat([logMagic, encodeRecord(snapshotGen, state, null)]);
+/** A new log file's bytes: the marker and one full record (with the snapshot, when given). */
+export function encodeLogFile(snapshotGen: number, state: Uint8Array, snapshot?: Uint8Array): Buffer {
+  return Buffer.concat([logMagic, encodeRecord(snapshotGen, state, null, snapshot)]);
 }
 
 /** A record read back whole: its place in the file and what it says. */
@@ -152,7 +174,7 @@ function parseRecord(bytes: Buffer, at: number): ParsedRecord | Problem {
   if (bytes.readUInt32BE(at) !== recordMarker) return bad('no record marker');
   if (crc32(bytes.subarray(at, at + 20)) !== bytes.readUInt32BE(at + 20)) return bad('the record header fails its checksum');
   const kind = bytes[at + 4];
-  if (kind !== recordKindFull && kind !== recordKindPatch) return bad(`unknown record kind ${String(kind)}`);
+  if (kind !== recordKindFull && kind !== recordKindPatch && kind !== recordKindSnapshot) return bad(`unknown record kind ${String(kind)}`);
   const length = bytes.readUInt32BE(at + 12);
   const end = at + recordHeaderBytes + length;
   if (end > bytes.length) return bad(`the record announces ${length} bytes but only ${left - recordHeaderBytes} follow`, bytes.length);
@@ -160,6 +182,11 @@ function parseRecord(bytes: Buffer, at: number): ParsedRecord | Problem {
   if (crc32(payload) !== bytes.readUInt32BE(at + 16)) return bad('the record fails its checksum', end);
   const snapshotGen = bytes.readUInt32BE(at + 8);
   if (kind === recordKindFull) return { end, snapshotGen, body: { kind: 'full', state: payload } };
+  if (kind === recordKindSnapshot) {
+    const stateLength = payload.length >= 4 ? payload.readUInt32BE(0) : -1;
+    if (stateLength < 0 || 4 + stateLength > payload.length) return bad('a snapshot record whose state does not fit in it', end);
+    return { end, snapshotGen, body: { kind: 'snapshot', state: payload.subarray(4, 4 + stateLength), snapshot: payload.subarray(4 + stateLength) } };
+  }
   if (payload.length < 4) return bad('a patch record too short to hold its length', end);
   const pieces: Piece[] = [];
   const newLength = payload.readUInt32BE(0);
@@ -180,7 +207,7 @@ class GrowingState {
   length = 0;
 
   apply(body: RecordBody): void {
-    if (body.kind === 'full') {
+    if (body.kind !== 'patch') {
       this.reserve(body.state.length, false);
       this.bytes.set(body.state, 0);
       this.length = body.state.length;
@@ -206,7 +233,10 @@ class GrowingState {
 /** What scanLog found in a log file. */
 export interface LogScan {
   state: Uint8Array;
+  /** The snapshot that goes with the state: 0 none, inlineSnapshot `snapshot`, else a file's generation. */
   snapshotGen: number;
+  /** The snapshot of the last kind-3 record, when snapshotGen is inlineSnapshot. */
+  snapshot?: Uint8Array;
   /** The highest snapshot generation any record names (new snapshots get higher ones). */
   maxSnapshotGen: number;
   records: number;
@@ -237,6 +267,7 @@ export function scanLog(bytes: Buffer): LogScan {
   let records = 0;
   let snapshotGen = 0;
   let maxSnapshotGen = 0;
+  let snapshot: Uint8Array | undefined;
   while (at < bytes.length) {
     const parsed = parseRecord(bytes, at);
     if ('problem' in parsed) {
@@ -245,16 +276,20 @@ export function scanLog(bytes: Buffer): LogScan {
       if (records === 0) throw new LogDamage(at, `its first record is damaged (${parsed.problem})`);
       const next = findIntactRecord(bytes, parsed.resumeAt);
       if (next !== -1) throw new LogDamage(at, `the record at offset ${at} is damaged (${parsed.problem}), yet an intact record follows at offset ${next}`);
-      return { state: state.result(), snapshotGen, maxSnapshotGen, records, validBytes: at, tornTail: parsed.problem };
+      return { state: state.result(), snapshotGen, snapshot, maxSnapshotGen, records, validBytes: at, tornTail: parsed.problem };
     }
     if (parsed.body.kind === 'patch' && records === 0) throw new LogDamage(at, 'its first record is a patch, with no state before it to patch');
+    if (parsed.body.kind === 'snapshot') snapshot = parsed.body.snapshot;
+    else if (parsed.snapshotGen === inlineSnapshot && snapshot === undefined) {
+      throw new LogDamage(at, 'a record refers to a snapshot record, but none comes before it');
+    }
     state.apply(parsed.body);
     snapshotGen = parsed.snapshotGen;
-    maxSnapshotGen = Math.max(maxSnapshotGen, snapshotGen);
+    if (snapshotGen !== inlineSnapshot) maxSnapshotGen = Math.max(maxSnapshotGen, snapshotGen);
     records++;
     at = parsed.end;
   }
-  return { state: state.result(), snapshotGen, maxSnapshotGen, records, validBytes: at };
+  return { state: state.result(), snapshotGen, snapshot, maxSnapshotGen, records, validBytes: at };
 }
 
 /** The offset of the first whole, intact record at or after `from`, or -1. */

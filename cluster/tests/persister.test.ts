@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -7,7 +8,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, test } from 'vitest';
 import { encode, decode } from '../../persister/index.ts';
 import { DamagedStateError, DataDirError, DiskPersister, DiskPersisterUsageError } from '../disk-persister.ts';
-import { scanLog } from '../state-log.ts';
+import { encodeLogFile, encodeRecord, scanLog } from '../state-log.ts';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'raftlab-persister-'));
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
@@ -19,6 +20,16 @@ function freshDir(): string {
 const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 const text = (b: Uint8Array): string => new TextDecoder().decode(b);
+
+/** A snapshot file as an earlier raftlab wrote it: marker, generation, length, SHA-256, bytes. */
+function legacySnapshotFile(gen: number, snapshot: Uint8Array): Buffer {
+  const head = Buffer.alloc(48);
+  head.write('RLABSN01', 0, 'latin1');
+  head.writeUInt32BE(gen, 8);
+  head.writeUInt32BE(snapshot.length, 12);
+  createHash('sha256').update(snapshot).digest().copy(head, 16);
+  return Buffer.concat([head, snapshot]);
+}
 
 describe('DiskPersister', () => {
   test('what Save wrote is read back after reopening', async () => {
@@ -47,7 +58,28 @@ describe('DiskPersister', () => {
     for (let i = 0; i < 10; i++) p.Save(bytes(`state ${i}`), snapshot);
     expect(p.stats.bytesWritten - afterFirst).toBeLessThan(2000);
     p.Save(bytes('b'), new Uint8Array(50_000).fill(1));
-    expect(fs.readdirSync(dir).filter((f) => f.startsWith('snapshot-'))).toEqual(['snapshot-2.bin']);
+    expect(p.stats.snapshotRecords).toBe(2);
+    // Snapshots travel in the log: no file of their own, no rename, no fsync of the folder.
+    expect(fs.readdirSync(dir).sort()).toEqual(['LOCK', 'raft-log.bin']);
+  });
+
+  test('a folder of an earlier raftlab, whose log names a snapshot file, is read; the file goes once a newer snapshot is durable', async () => {
+    const dir = freshDir();
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, 'raft-log.bin'), Buffer.concat([encodeLogFile(4, bytes('state one')), encodeRecord(4, bytes('state two'), null)]));
+    fs.writeFileSync(path.join(dir, 'snapshot-4.bin'), legacySnapshotFile(4, bytes('snapshot four')));
+    const p = DiskPersister.open(dir, { durability: 'sync' });
+    expect(text(p.ReadRaftState())).toBe('state two');
+    expect(text(p.ReadSnapshot())).toBe('snapshot four');
+    p.Save(bytes('state three'), p.ReadSnapshot());
+    expect(fs.existsSync(path.join(dir, 'snapshot-4.bin'))).toBe(true);
+    p.Save(bytes('state four'), bytes('snapshot five'));
+    expect(fs.readdirSync(dir).sort()).toEqual(['LOCK', 'raft-log.bin']);
+    await p.close();
+    const q = DiskPersister.open(dir);
+    expect(text(q.ReadRaftState())).toBe('state four');
+    expect(text(q.ReadSnapshot())).toBe('snapshot five');
+    await q.close();
   });
 
   test('batch mode: output waits until the Saves before it are on disk', async () => {
@@ -82,7 +114,7 @@ describe('DiskPersister', () => {
     const q = DiskPersister.open(dir);
     expect(text(q.ReadRaftState())).toBe('old state');
     expect(text(q.ReadSnapshot())).toBe('old snapshot');
-    expect(fs.readdirSync(dir).sort()).toEqual(['LOCK', 'raft-log.bin', 'snapshot-1.bin']);
+    expect(fs.readdirSync(dir).sort()).toEqual(['LOCK', 'raft-log.bin']);
   });
 
   test('kill -9 in the middle of saving, over and over: always the old or the new pair, never a mix, never less than acknowledged', async () => {
@@ -141,9 +173,10 @@ describe('DiskPersister', () => {
     expect(() => DiskPersister.open(dir)).toThrow(/at offset 8: its first record is damaged \(the record announces/);
     fs.writeFileSync(file, 'hello, this is not a log file. '.repeat(4));
     expect(() => DiskPersister.open(dir)).toThrow(/at offset 0: it does not start with the raftlab log marker/);
-    fs.writeFileSync(file, good);
+    // A log of an earlier raftlab, naming a snapshot file that is damaged or gone.
+    fs.writeFileSync(file, encodeLogFile(1, bytes('state')));
     const snapshotFile = path.join(dir, 'snapshot-1.bin');
-    const snapshot = fs.readFileSync(snapshotFile);
+    const snapshot = legacySnapshotFile(1, bytes('snap'));
     fs.writeFileSync(snapshotFile, Buffer.concat([snapshot.subarray(0, snapshot.length - 1), Buffer.from('X')]));
     expect(() => DiskPersister.open(dir)).toThrow(/snapshot-1\.bin is damaged: its checksum does not match/);
     fs.rmSync(snapshotFile);
@@ -255,7 +288,7 @@ describe('DiskPersister', () => {
     const q = DiskPersister.open(dir);
     expect(decode<{ i: number }>(q.ReadRaftState()).i).toBe(299);
     expect(decode<{ snap: number }>(q.ReadSnapshot()).snap).toBe(299);
-    expect(fs.readdirSync(dir).sort()).toEqual(['LOCK', 'raft-log.bin', 'snapshot-3.bin']);
+    expect(fs.readdirSync(dir).sort()).toEqual(['LOCK', 'raft-log.bin']);
   });
 
   test('a folder that cannot be used: a clear error', () => {

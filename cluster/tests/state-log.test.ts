@@ -1,7 +1,7 @@
 import * as fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { encode } from '../../persister/index.ts';
-import { LogDamage, diffState, encodeLogFile, encodeRecord, logMagic, recordHeaderBytes, scanLog } from '../state-log.ts';
+import { LogDamage, diffState, encodeLogFile, encodeRecord, inlineSnapshot, logMagic, recordHeaderBytes, scanLog } from '../state-log.ts';
 
 /** A log holding `states` in order: the first as a whole, each next one as a diff of the one before. */
 function logOf(states: Uint8Array[], gens: number[] = states.map(() => 0)): { bytes: Buffer; offsets: number[] } {
@@ -69,6 +69,32 @@ describe('state log records', () => {
     const scan = scanLog(logOf(states, [4, 7, 5]).bytes);
     expect(scan.snapshotGen).toBe(5);
     expect(scan.maxSnapshotGen).toBe(7);
+  });
+
+  test('a snapshot travels in its record with the state; later records go with it; a cut one is a torn tail', () => {
+    const snapA = Buffer.from('snapshot A');
+    const snapB = Buffer.from('snapshot B, longer');
+    const first = encodeLogFile(inlineSnapshot, raftState(5), snapA);
+    const patch = encodeRecord(inlineSnapshot, raftState(6), diffState(raftState(5), raftState(6)));
+    const withB = encodeRecord(0, raftState(2), null, snapB);
+    let scan = scanLog(Buffer.concat([first, patch]));
+    expect(scan.snapshotGen).toBe(inlineSnapshot);
+    expect(Buffer.from(scan.snapshot!).equals(snapA)).toBe(true);
+    expect(Buffer.from(scan.state).equals(Buffer.from(raftState(6)))).toBe(true);
+    scan = scanLog(Buffer.concat([first, patch, withB]));
+    expect(Buffer.from(scan.snapshot!).equals(snapB)).toBe(true);
+    expect(Buffer.from(scan.state).equals(Buffer.from(raftState(2)))).toBe(true);
+    // Cut inside the record of snapshot B: the pair before it, A with state 6, whole.
+    scan = scanLog(Buffer.concat([first, patch, withB.subarray(0, withB.length - 3)]));
+    expect(scan.tornTail).toBeDefined();
+    expect(Buffer.from(scan.snapshot!).equals(snapA)).toBe(true);
+    expect(Buffer.from(scan.state).equals(Buffer.from(raftState(6)))).toBe(true);
+  });
+
+  test('a record that goes with a snapshot record when none came before it is damage', () => {
+    const bytes = Buffer.concat([encodeLogFile(0, raftState(1)), encodeRecord(inlineSnapshot, raftState(2), null)]);
+    expect(() => scanLog(bytes)).toThrow(LogDamage);
+    expect(() => scanLog(bytes)).toThrow(/refers to a snapshot record, but none comes before it/);
   });
 
   test('a log cut anywhere inside its last record: that record is a torn tail, the ones before are kept', () => {
