@@ -377,14 +377,21 @@ export class Config {
     return [err, prevok];
   }
 
-  /** Drains server i's applyCh, comparing each command with what the others applied at its index. */
+  /**
+   * Drains server i's applyCh, comparing each command with what the others applied at its index.
+   * Beyond 6.5840, which catches gaps only: within one life of a server (one applyCh), indices
+   * must increase, so an entry applied twice (two appliers, a lastApplied that goes back) fails.
+   */
   readonly applier: Applier = async (i, applyCh) => {
+    let lastInThisLife = 0;
     for await (const m of applyCh) {
       try {
         if (!this.validApplyMsg(i, m)) continue;
         if (!m.CommandValid) continue; // snapshots and other messages are not checked here
         let [err, prevok] = this.checkLogs(i, m);
         if (m.CommandIndex > 1 && !prevok) err = this.outOfOrder(i, m.CommandIndex);
+        if (err === '' && m.CommandIndex <= lastInThisLife) err = this.appliedAgain(i, m.CommandIndex, lastInThisLife);
+        lastInThisLife = Math.max(lastInThisLife, m.CommandIndex);
         if (err !== '') this.applyError(i, err, m.CommandIndex);
       } catch (e) {
         this.recordBackgroundFailure(e);
@@ -763,6 +770,14 @@ export class Config {
   private outOfOrder(i: number, index: number): string {
     this.errDetails = { expected: `index ${index - 1} applied before index ${index}`, seen: `server ${i} never applied index ${index - 1}` };
     return `server ${i} apply out of order ${index}`;
+  }
+
+  private appliedAgain(i: number, index: number, last: number): string {
+    this.errDetails = {
+      expected: `indices in increasing order within one life of a server, each applied once (lastApplied only grows, Figure 2); after index ${last}, index ${last + 1}`,
+      seen: `server ${i} applied index ${index} again`,
+    };
+    return `server ${i} applied index ${index} after index ${last}: an entry applied twice`;
   }
 
   private applyError(i: number, err: string, index: number): void {
