@@ -233,6 +233,8 @@ export class DiskPersister implements PersisterLike, OutputGate {
   private scheduled = false;
   /** Appends whose fdatasync runs. */
   private appendsInFlight = 0;
+  /** The appends under way, in order: the next one is written after it. */
+  private appendTail: Promise<void> = Promise.resolve();
   /** A flush that must run alone runs (a new log file). */
   private exclusive = false;
   private failed: Error | undefined;
@@ -458,6 +460,10 @@ export class DiskPersister implements PersisterLike, OutputGate {
    * is appended and its own fdatasync starts at once (up to maxAppendsInFlight), which covers
    * every record written before it, so the kernel may serve both with one disk write. A flush
    * that replaces the log file (the first one, a compaction) runs alone.
+   *
+   * With fsync on, the appends themselves run off the main thread too, one after the other (in
+   * the order of their records): a write to the page an fdatasync is flushing waits for it, and
+   * that wait must not stop Raft and the network.
    */
   private pump(): void {
     while (this.failed === undefined && this.writtenVersion < this.version && !this.exclusive && this.appendsInFlight < maxAppendsInFlight) {
@@ -467,7 +473,8 @@ export class DiskPersister implements PersisterLike, OutputGate {
       let job: FlushJob;
       try {
         job = this.job();
-        if (!alone) this.appendSync(job.record);
+        if (!alone && !this.fsync) this.appendSync(job.record);
+        else if (!alone) this.checkLogFile();
       } catch (e) {
         this.fail(e);
         break;
@@ -495,16 +502,28 @@ export class DiskPersister implements PersisterLike, OutputGate {
         continue;
       }
       this.appendsInFlight++;
-      fs.fdatasync(this.fd!, (e) => {
-        this.appendsInFlight--;
-        if (e !== null) this.fail(e);
-        else {
-          this.stats.fsyncs++;
-          this.done(job, started);
-          this.pump();
-        }
-        this.wakeIfIdle();
-      });
+      const fd = this.fd!;
+      const record = job.record;
+      this.stats.logBytes += record.length;
+      // After a failed append nothing more is written: a record must never follow a broken one.
+      const appended = this.appendTail.then(() => (this.failed === undefined ? writeAll(fd, record) : Promise.reject(this.failed)));
+      this.appendTail = appended.catch(() => undefined);
+      appended
+        .then(() => new Promise<void>((resolve, reject) => fs.fdatasync(fd, (e) => (e === null ? resolve() : reject(e)))))
+        .then(
+          () => {
+            this.appendsInFlight--;
+            this.stats.fsyncs++;
+            this.done(job, started);
+            this.pump();
+            this.wakeIfIdle();
+          },
+          (e: unknown) => {
+            this.appendsInFlight--;
+            this.fail(e);
+            this.wakeIfIdle();
+          },
+        );
     }
     this.wakeIfIdle();
   }
@@ -614,9 +633,14 @@ export class DiskPersister implements PersisterLike, OutputGate {
    * would take appends and lose them all at the next start: that is a failed disk.
    */
   private appendSync(record: Buffer): void {
-    if (fs.fstatSync(this.fd!).nlink === 0) throw Object.assign(new Error(`${this.file(logFileName)} was removed`), { code: 'ENOENT' });
+    this.checkLogFile();
     writeAllSync(this.fd!, record);
     this.stats.logBytes += record.length;
+  }
+
+  /** The open log must still be in the folder (see appendSync). */
+  private checkLogFile(): void {
+    if (fs.fstatSync(this.fd!).nlink === 0) throw Object.assign(new Error(`${this.file(logFileName)} was removed`), { code: 'ENOENT' });
   }
 
   /** After the log was replaced by a new file: append to that one. */
@@ -689,6 +713,13 @@ export class DiskPersister implements PersisterLike, OutputGate {
     } finally {
       await handle?.close();
     }
+  }
+}
+
+/** writeAllSync off the main thread. */
+async function writeAll(fd: number, bytes: Buffer): Promise<void> {
+  for (let at = 0; at < bytes.length; ) {
+    at += await new Promise<number>((resolve, reject) => fs.write(fd, bytes, at, bytes.length - at, null, (e, written) => (e === null ? resolve(written) : reject(e))));
   }
 }
 
