@@ -250,11 +250,14 @@ function later<T>(value: T, ms: number): Promise<T> {
 
 /**
  * Writes frames to a socket in order, each only once the output gate lets it pass. A socket
- * whose peer stops reading is closed rather than buffered without end.
+ * whose peer stops reading is closed rather than buffered without end. The frames of one turn
+ * go out in one system call (a flush releases many at once: one write each cost the leader
+ * more than a tenth of its time).
  */
 class FrameWriter {
   private queued = 0;
   private tail: Promise<void> = Promise.resolve();
+  private corked = false;
 
   constructor(
     private readonly socket: net.Socket,
@@ -290,6 +293,14 @@ class FrameWriter {
     if (this.socket.writableLength + frame.length > this.maxBufferedBytes) {
       this.onOverflow();
       return;
+    }
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.socket.uncork();
+      });
     }
     this.socket.write(frame);
   }
