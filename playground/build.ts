@@ -4,8 +4,8 @@
  * simulator and labrpc import get their browser counterparts (browser/shims/); any other
  * `node:` import is a compile error that names the file and line that made it.
  */
-import { readFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 
@@ -13,6 +13,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 /** The project root (the folder above playground/). */
 export const projectRoot = resolve(here, '..');
 const shimDir = join(here, 'browser', 'shims');
+const porcupineDir = join(projectRoot, 'porcupine') + sep;
 
 /** Node modules with a browser counterpart. */
 const shims: Record<string, string> = {
@@ -27,6 +28,8 @@ const nodeModulesPlugin: esbuild.Plugin = {
   setup(build) {
     build.onResolve({ filter: /^(node:)?(v8|util|crypto|module|fs|path|os|worker_threads|child_process|net|http|timers|timers\/promises)$/ }, (args) => {
       const name = args.path.startsWith('node:') ? args.path : `node:${args.path}`;
+      // porcupine's checker runs in the page; its visualization (which writes files) does not.
+      if (name === 'node:fs' && args.importer.startsWith(porcupineDir)) return { path: join(shimDir, 'fs.ts') };
       const shim = shims[name];
       if (shim !== undefined) return { path: shim };
       return {
@@ -58,9 +61,41 @@ export function formatMessage(m: esbuild.Message): string {
   return `${where}: error: ${m.text}\n    ${loc.lineText}\n    ${' '.repeat(loc.column)}^`;
 }
 
-/** Bundle options; `raftFile` puts another file in place of raft/raft.ts (tests, fixtures). */
+/** Bundle options: other files in place of the student's (tests, fixtures). */
 export interface BundleOptions {
+  /** A file in place of raft/raft.ts. */
   raftFile?: string;
+  /**
+   * A module in place of kvraft/index.ts (exporting StartKVServer and MakeClerk); one that does
+   * not exist bundles the page without a key/value service, as a handout without kvraft.
+   */
+  kvraftFile?: string;
+}
+
+/** The files without which there is no key/value service to bundle. */
+const kvraftFiles = ['kvraft/index.ts', 'kvraft/server.ts', 'kvraft/client.ts'];
+
+/**
+ * The page's kv service (engine/kv-source.ts) comes from kvraft/, or `kvraftFile`; when that is
+ * missing, a module saying so takes kv-source's place and the page stays a Raft-only page.
+ */
+function kvPlugin(kvraftFile: string | undefined): esbuild.Plugin {
+  const source = join(here, 'engine', 'kv-source.ts');
+  const target = kvraftFile === undefined ? undefined : resolve(projectRoot, kvraftFile);
+  return {
+    name: 'kvraft-files',
+    setup(build) {
+      build.onLoad({ filter: /kv-source\.ts$/ }, (args) => {
+        if (args.path !== source) return undefined;
+        const missing = target !== undefined ? (existsSync(target) ? [] : [relative(projectRoot, target)]) : kvraftFiles.filter((f) => !existsSync(join(projectRoot, f)));
+        if (missing.length === 0) return undefined;
+        const reason = `${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not in this folder`;
+        return { contents: `export const kvBinding = undefined;\nexport const kvAbsentReason = ${JSON.stringify(reason)};\n`, loader: 'ts' };
+      });
+      if (target === undefined) return;
+      build.onResolve({ filter: /kvraft\/index\.ts$/ }, (args) => (args.importer === source ? { path: target } : undefined));
+    },
+  };
 }
 
 /** Imports of raft/raft.ts go to `raftFile`, except from that file itself (it may wrap the real one). */
@@ -90,7 +125,7 @@ function options(bundle: BundleOptions = {}): esbuild.BuildOptions {
     sourcemap: 'linked',
     inject: [join(shimDir, 'host.ts')],
     define: { 'import.meta.url': '"file:///raftlab/playground/"' },
-    plugins: bundle.raftFile === undefined ? [nodeModulesPlugin] : [nodeModulesPlugin, raftPlugin(bundle.raftFile)],
+    plugins: [nodeModulesPlugin, kvPlugin(bundle.kvraftFile), ...(bundle.raftFile === undefined ? [] : [raftPlugin(bundle.raftFile)])],
     metafile: true,
     logLevel: 'silent',
   };

@@ -4,15 +4,16 @@
  * from its seed (with the same actions at the same points) to the wanted instant. A worker
  * that stops answering (student code in a loop that never yields) is ended and reported.
  */
-import type { Action, ActionBody, Flight, Frame, FromWorker, Mark, NodeView, RunConfig, Target, ToWorker } from '../engine/protocol.ts';
-import { scenes } from '../engine/scenes.ts';
+import type { Action, ActionBody, Flight, Frame, FromWorker, KvOpName, KvProbe, Mark, RunConfig, Target, ToWorker } from '../engine/protocol.ts';
+import { findScene, scenes } from '../engine/scenes.ts';
 import type { Trace } from '../../trace/types.ts';
+import { Renderer } from './render.ts';
 import { TracePlayer } from './trace-player.ts';
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 
+/** The stage's top canvas: it takes the clicks (render.ts puts the other layers under it). */
 const canvas = $<HTMLCanvasElement>('cv');
-const ctx2d = canvas.getContext('2d')!;
 
 /** A worker silent for this long while it should answer is stuck in student code. */
 const hangLimitMs = 2000;
@@ -35,6 +36,10 @@ interface PlaygroundView {
   fps: number;
   /** Mean time of one draw, ms (recent frames). */
   drawMs: number;
+  /** The layers the last animation frame redrew (render.ts), comma-separated. */
+  layersDrawn: string;
+  /** Whether this build's key/value service can run (undefined until the probe answers). */
+  kvProbe: KvProbe | undefined;
   hung: boolean;
   ended: Extract<FromWorker, { type: 'ended' }> | undefined;
   maxTimeMs: number;
@@ -56,6 +61,8 @@ const view: PlaygroundView = {
   firstFrameAt: 0,
   fps: 0,
   drawMs: 0,
+  layersDrawn: '',
+  kvProbe: undefined,
   hung: false,
   ended: undefined,
   maxTimeMs: 0,
@@ -99,9 +106,15 @@ function readActions(): Action[] {
     else if ((kind === 'cut' || kind === 'heal') && Number.isInteger(n[0]) && Number.isInteger(n[1])) out.push({ kind, a: n[0]!, b: n[1]!, atEvent });
     else if (kind === 'submit') out.push({ kind, command: decodeURIComponent(args.join('.')), atEvent });
     else if (kind === 'net' && n.length === 3 && n.every(Number.isFinite)) out.push({ kind, dropRate: n[0]!, delayMinMs: n[1]!, delayMaxMs: n[2]!, atEvent });
+    else if (kind === 'kv' && (args[0] === 'Put' || args[0] === 'Append' || args[0] === 'Get') && args.length === 3) {
+      out.push({ kind, op: args[0], key: decodeURIComponent(args[1]!), value: decodeURIComponent(args[2]!), atEvent });
+    }
   }
   return out;
 }
+
+/** A key or value in an action of the URL: dots are the separator, so they are escaped too. */
+const urlPart = (text: string): string => encodeURIComponent(text).replace(/\./g, '%2E');
 
 function actionText(a: Action): string {
   switch (a.kind) {
@@ -115,6 +128,8 @@ function actionText(a: Action): string {
       return `submit.${encodeURIComponent(a.command)}@${a.atEvent}`;
     case 'net':
       return `net.${a.dropRate}.${a.delayMinMs}.${a.delayMaxMs}@${a.atEvent}`;
+    case 'kv':
+      return `kv.${a.op}.${urlPart(a.key)}.${urlPart(a.value)}@${a.atEvent}`;
   }
 }
 
@@ -304,6 +319,7 @@ function onWorker(m: FromWorker): void {
       writeUrl();
       return;
     case 'pong':
+    case 'kv-probe':
       return;
     case 'log': {
       const log = $('log');
@@ -421,6 +437,7 @@ function newRun(): void {
   hangAtMs = Number.POSITIVE_INFINITY;
   dropCheckpoints();
   hideVerdict();
+  updateServiceControls();
   writeUrl();
   startWorker(null, true);
 }
@@ -499,6 +516,13 @@ function setupControls(): void {
     input.value = '';
   };
   $('submit').onclick = submit;
+  $('kv-call').onclick = callKv;
+  for (const id of ['kv-key', 'kv-value']) {
+    $(id).onkeydown = (e) => {
+      if (e.key === 'Enter') callKv();
+    };
+  }
+  updateServiceControls();
   $('command').onkeydown = (e) => {
     if (e.key === 'Enter') submit();
   };
@@ -519,48 +543,14 @@ function speedValue(): number {
 }
 
 // ---------------------------------------------------------------------------------------
-// Drawing
+// Drawing (render.ts): each layer of the stage is redrawn only when what it shows changed.
 
-interface Layout {
-  width: number;
-  height: number;
-  cx: number;
-  cy: number;
-  radius: number;
-  nodeRadius: number;
-  logLeft: number;
+const renderer = new Renderer($('stage'), canvas);
+
+/** Whether the run shown is a key/value scene. */
+function isKvScene(): boolean {
+  return findScene(view.config.scene)?.service === 'kv';
 }
-
-let layout: Layout = { width: 0, height: 0, cx: 0, cy: 0, radius: 0, nodeRadius: 32, logLeft: 0 };
-
-function resize(): void {
-  const rect = canvas.getBoundingClientRect();
-  const dpr = window.devicePixelRatio || 1;
-  canvas.width = Math.round(rect.width * dpr);
-  canvas.height = Math.round(rect.height * dpr);
-  ctx2d.setTransform(dpr, 0, 0, dpr, 0, 0);
-  const ringWidth = Math.min(rect.width * 0.55, rect.height + 80);
-  layout = {
-    width: rect.width,
-    height: rect.height,
-    cx: ringWidth / 2,
-    cy: rect.height / 2 + 10,
-    radius: Math.max(60, Math.min(ringWidth, rect.height) / 2 - 70),
-    nodeRadius: 32,
-    logLeft: ringWidth + 10,
-  };
-}
-
-function nodePos(i: number, n: number): [number, number] {
-  const a = -Math.PI / 2 + (2 * Math.PI * i) / n;
-  return [layout.cx + layout.radius * Math.cos(a), layout.cy + layout.radius * Math.sin(a)];
-}
-
-const termColors = ['#90a4ae', '#42a5f5', '#66bb6a', '#ffa726', '#ab47bc', '#ef5350', '#26c6da', '#d4e157', '#8d6e63', '#ec407a'];
-const termColor = (t: number): string => (t < 0 ? '#bdbdbd' : termColors[t % termColors.length]!);
-const roleFill: Record<NodeView['role'], string> = { follower: '#eceff1', candidate: '#fff3e0', leader: '#e8f5e9', crashed: '#616161' };
-const roleStroke: Record<NodeView['role'], string> = { follower: '#78909c', candidate: '#fb8c00', leader: '#2e7d32', crashed: '#212121' };
-const methodColor = (m: string): string => (m.endsWith('RequestVote') ? '#f9a825' : m.endsWith('AppendEntries') ? '#1e88e5' : m.endsWith('InstallSnapshot') ? '#8e24aa' : '#757575');
 
 /** The instant drawn: the frame's, moved on with the clock while playing (never past the next event). */
 function displayTime(): number {
@@ -579,294 +569,36 @@ let secondStart = performance.now();
 function draw(): void {
   requestAnimationFrame(draw);
   const started = performance.now();
+  framesThisSecond++;
+  if (started - secondStart >= 1000) {
+    view.fps = (framesThisSecond * 1000) / (started - secondStart);
+    framesThisSecond = 0;
+    secondStart = started;
+  }
   try {
-    drawScene(started);
+    const t = displayTime();
+    const f = view.frame;
+    // The page's text and slider change at most ten times a second: layout is not free.
+    if (f !== undefined && (started - lastTextWall > 100 || !view.playing)) {
+      lastTextWall = started;
+      const clock = `${(t / 1000).toFixed(3)} s · ${f.events} events`;
+      if (clockEl.textContent !== clock) clockEl.textContent = clock;
+      const slider = $<HTMLInputElement>('time');
+      const value = String(Math.round((t / Math.max(view.maxTimeMs, 1)) * 1000));
+      if (document.activeElement !== slider && slider.value !== value) slider.value = value;
+    }
+    renderer.draw({ frame: f, flights, timeMs: t, speed, kv: f?.kv !== undefined || isKvScene(), playing: view.playing }, started);
+    view.layersDrawn = renderer.redrawn.join(',');
   } finally {
     view.drawMs = view.drawMs * 0.9 + (performance.now() - started) * 0.1;
   }
-}
-
-function drawScene(started: number): void {
-  framesThisSecond++;
-  const wall = started;
-  if (wall - secondStart >= 1000) {
-    view.fps = (framesThisSecond * 1000) / (wall - secondStart);
-    framesThisSecond = 0;
-    secondStart = wall;
-  }
-  const { width, height } = layout;
-  ctx2d.clearRect(0, 0, width, height);
-  const f = view.frame;
-  if (f === undefined) {
-    ctx2d.fillStyle = '#757575';
-    ctx2d.font = '16px system-ui';
-    ctx2d.fillText('starting the simulation…', 20, 30);
-    return;
-  }
-  const t = displayTime();
-  const n = f.nodes.length;
-  // The page's text and slider change at most ten times a second: layout is not free.
-  if (wall - lastTextWall > 100 || !view.playing) {
-    lastTextWall = wall;
-    const clock = `${(t / 1000).toFixed(3)} s · ${f.events} events`;
-    if (clockEl.textContent !== clock) clockEl.textContent = clock;
-    const slider = $<HTMLInputElement>('time');
-    const value = String(Math.round((t / Math.max(view.maxTimeMs, 1)) * 1000));
-    if (document.activeElement !== slider && slider.value !== value) slider.value = value;
-  }
-
-  // Links, cut ones dashed red.
-  const cut = new Set(f.cuts.map(([a, b]) => `${a}-${b}`));
-  for (let a = 0; a < n; a++) {
-    for (let b = a + 1; b < n; b++) {
-      const [x1, y1] = nodePos(a, n);
-      const [x2, y2] = nodePos(b, n);
-      const isCut = cut.has(`${a}-${b}`);
-      ctx2d.strokeStyle = isCut ? '#e57373' : '#e0e0e0';
-      ctx2d.setLineDash(isCut ? [6, 6] : []);
-      ctx2d.lineWidth = isCut ? 2 : 1;
-      ctx2d.beginPath();
-      ctx2d.moveTo(x1, y1);
-      ctx2d.lineTo(x2, y2);
-      ctx2d.stroke();
-      if (isCut) {
-        const mx = (x1 + x2) / 2;
-        const my = (y1 + y2) / 2;
-        ctx2d.setLineDash([]);
-        cross(mx, my, 6, '#c62828');
-      }
-    }
-  }
-  ctx2d.setLineDash([]);
-
-  drawFlights(t, n);
-  for (const node of f.nodes) drawNode(node, n, t);
-  drawLogsCached(f);
-
-  ctx2d.fillStyle = '#424242';
-  ctx2d.font = '13px system-ui';
-  ctx2d.fillText(`t = ${(t / 1000).toFixed(3)} s   RPCs ${f.rpcs}   bytes ${f.bytes}   drop ${Math.round(f.dropRate * 100)}%   delay ${f.delayMinMs}–${f.delayMaxMs} ms`, 12, 20);
-  drawLegend();
-}
-
-function cross(x: number, y: number, r: number, color: string): void {
-  ctx2d.strokeStyle = color;
-  ctx2d.lineWidth = 2.5;
-  ctx2d.beginPath();
-  ctx2d.moveTo(x - r, y - r);
-  ctx2d.lineTo(x + r, y + r);
-  ctx2d.moveTo(x + r, y - r);
-  ctx2d.lineTo(x - r, y + r);
-  ctx2d.stroke();
-}
-
-function drawFlights(t: number, n: number): void {
-  // A hop lasts at least three animation frames on screen, so that fast ones are still seen.
-  const minSimMs = speed === Number.POSITIVE_INFINITY ? 0 : 50 * speed;
-  const lingerMs = Math.max(30, 300 * (speed === Number.POSITIVE_INFINITY ? 1 : speed));
-  for (const fl of flights) {
-    if (fl.from >= n || fl.to >= n) continue;
-    const end = Math.max(fl.t1, fl.t0 + minSimMs);
-    if (t < fl.t0 || t > end + (fl.fate === 'delivered' ? 0 : lingerMs)) continue;
-    const [x1, y1] = nodePos(fl.from, n);
-    const [x2, y2] = nodePos(fl.to, n);
-    let p = end === fl.t0 ? 1 : (t - fl.t0) / (end - fl.t0);
-    const lost = fl.fate !== 'delivered';
-    if (lost) p = Math.min(p, 0.5);
-    p = Math.min(1, Math.max(0, p));
-    const x = x1 + (x2 - x1) * p;
-    const y = y1 + (y2 - y1) * p;
-    const color = methodColor(fl.method);
-    if (lost && p >= 0.5) {
-      cross(x, y, 7, '#c62828');
-      continue;
-    }
-    ctx2d.beginPath();
-    ctx2d.arc(x, y, fl.reply ? 5 : 7, 0, 2 * Math.PI);
-    if (fl.reply) {
-      ctx2d.fillStyle = '#fff';
-      ctx2d.fill();
-      ctx2d.strokeStyle = color;
-      ctx2d.lineWidth = 2.5;
-      ctx2d.stroke();
-    } else {
-      ctx2d.fillStyle = color;
-      ctx2d.fill();
-    }
-    if (speed <= 0.1 && fl.label !== '') {
-      ctx2d.fillStyle = '#455a64';
-      ctx2d.font = '10px system-ui';
-      ctx2d.fillText(fl.label, x + 8, y - 6);
-    }
-  }
-}
-
-/** Each node's election deadline as last seen, and how long it was when set (a Raft that keeps only a deadline). */
-const timers = new Map<number, { deadline: number; total: number }>();
-
-function drawNode(node: NodeView, n: number, t: number): void {
-  const [x, y] = nodePos(node.id, n);
-  const r = layout.nodeRadius;
-  // Election timer: an arc that runs down from its last reset.
-  if (node.timer !== undefined) {
-    const f = view.frame!;
-    const deadline = f.timeMs + node.timer.leftMs;
-    const seen = timers.get(node.id);
-    let total = node.timer.totalMs;
-    if (seen === undefined || Math.abs(seen.deadline - deadline) > 0.5) timers.set(node.id, { deadline, total });
-    else total = Math.max(seen.total, total);
-    const left = Math.max(0, deadline - t);
-    const frac = Math.min(1, left / Math.max(total, 1));
-    ctx2d.strokeStyle = '#b0bec5';
-    ctx2d.lineWidth = 5;
-    ctx2d.beginPath();
-    ctx2d.arc(x, y, r + 6, -Math.PI / 2, -Math.PI / 2 + 2 * Math.PI * frac);
-    ctx2d.stroke();
-  }
-  ctx2d.beginPath();
-  ctx2d.arc(x, y, r, 0, 2 * Math.PI);
-  ctx2d.fillStyle = node.stateError !== undefined ? '#ffcdd2' : roleFill[node.role];
-  ctx2d.fill();
-  ctx2d.lineWidth = node.role === 'leader' ? 4 : 2;
-  ctx2d.strokeStyle = roleStroke[node.role];
-  ctx2d.stroke();
-  ctx2d.textAlign = 'center';
-  ctx2d.fillStyle = node.role === 'crashed' ? '#fff' : '#212121';
-  ctx2d.font = 'bold 16px system-ui';
-  ctx2d.fillText(`S${node.id}`, x, y - 4);
-  ctx2d.font = '12px system-ui';
-  if (node.role === 'crashed') ctx2d.fillText('crashed', x, y + 13);
-  else ctx2d.fillText(`T${node.term ?? '?'}${node.votedFor !== undefined && node.votedFor >= 0 ? ` →S${node.votedFor}` : ''}`, x, y + 13);
-  ctx2d.fillStyle = roleStroke[node.role];
-  ctx2d.font = '11px system-ui';
-  const below = node.stateError !== undefined ? 'bad GetState' : node.role;
-  ctx2d.fillText(below, x, y + r + 20);
-  ctx2d.textAlign = 'left';
-}
-
-/** The logs change only with a new frame: they are drawn once per frame into a layer and copied. */
-const logLayer = document.createElement('canvas');
-let logLayerOf: Frame | undefined;
-let logLayerSize = '';
-let logLayerKey = '';
-
-function drawLogsCached(f: Frame): void {
-  const dpr = window.devicePixelRatio || 1;
-  const size = `${canvas.width}x${canvas.height}`;
-  if (logLayerSize !== size) {
-    // Resizing a canvas reallocates it: only when the page itself was resized.
-    logLayer.width = canvas.width;
-    logLayer.height = canvas.height;
-    logLayerSize = size;
-    logLayerKey = '';
-  }
-  if (logLayerOf !== f) {
-    logLayerOf = f;
-    // Most frames change no log, commit index or role: then the layer stays as it is.
-    const key = JSON.stringify(f.nodes.map((n) => [n.role, n.log?.length, n.lastIndex, n.log?.at(-1)?.term, n.log?.[0]?.index, n.commitIndex, n.applied]));
-    if (key !== logLayerKey) {
-      logLayerKey = key;
-      const layer = logLayer.getContext('2d')!;
-      layer.setTransform(1, 0, 0, 1, 0, 0);
-      layer.clearRect(0, 0, logLayer.width, logLayer.height);
-      layer.setTransform(dpr, 0, 0, dpr, 0, 0);
-      drawLogs(f, layer);
-    }
-  }
-  ctx2d.save();
-  ctx2d.setTransform(1, 0, 0, 1, 0, 0);
-  ctx2d.drawImage(logLayer, 0, 0);
-  ctx2d.restore();
-}
-
-function drawLogs(f: Frame, ctx2d: CanvasRenderingContext2D): void {
-  const left = layout.logLeft;
-  const top = 50;
-  const rowH = Math.min(44, (layout.height - top - 80) / Math.max(1, f.nodes.length));
-  const cellW = 26;
-  const cols = Math.max(4, Math.floor((layout.width - left - 60) / cellW));
-  let last = 0;
-  for (const node of f.nodes) last = Math.max(last, node.lastIndex ?? 0, node.applied);
-  const first = Math.max(1, last - cols + 1);
-  ctx2d.font = '11px system-ui';
-  ctx2d.fillStyle = '#757575';
-  ctx2d.fillText('logs (colour = term, bar = commit index)', left, top - 22);
-  for (let c = 0; c < cols && first + c <= Math.max(last, first + cols - 1); c++) {
-    if ((first + c) % 5 === 0 || c === 0) ctx2d.fillText(String(first + c), left + 40 + c * cellW + 4, top - 6);
-  }
-  f.nodes.forEach((node, row) => {
-    const y = top + row * rowH;
-    ctx2d.fillStyle = node.role === 'crashed' ? '#9e9e9e' : roleStroke[node.role];
-    ctx2d.font = 'bold 13px system-ui';
-    ctx2d.fillText(`S${node.id}`, left, y + rowH / 2 + 4);
-    const cells = new Map((node.log ?? []).map((e) => [e.index, e]));
-    for (let c = 0; c < cols; c++) {
-      const index = first + c;
-      const x = left + 40 + c * cellW;
-      const e = cells.get(index);
-      ctx2d.strokeStyle = '#e0e0e0';
-      ctx2d.lineWidth = 1;
-      ctx2d.strokeRect(x, y + 4, cellW - 2, rowH - 10);
-      if (e === undefined) {
-        if (node.log === undefined && index <= node.applied) {
-          ctx2d.fillStyle = '#eeeeee';
-          ctx2d.fillRect(x + 1, y + 5, cellW - 4, rowH - 12);
-        }
-        continue;
-      }
-      ctx2d.fillStyle = termColor(e.term);
-      ctx2d.fillRect(x + 1, y + 5, cellW - 4, rowH - 12);
-      ctx2d.fillStyle = '#fff';
-      ctx2d.font = 'bold 11px system-ui';
-      ctx2d.fillText(String(e.term), x + 8, y + rowH / 2 + 3);
-    }
-    const commit = node.commitIndex ?? node.applied;
-    if (commit >= first && commit > 0) {
-      const x = left + 40 + (commit - first + 1) * cellW - 1;
-      ctx2d.fillStyle = '#212121';
-      ctx2d.fillRect(x - 2, y + 1, 3, rowH - 4);
-    }
-  });
-}
-
-function drawLegend(): void {
-  const y = layout.height - 14;
-  let x = 12;
-  const item = (color: string, text: string, reply = false): void => {
-    ctx2d.beginPath();
-    ctx2d.arc(x + 5, y - 4, 5, 0, 2 * Math.PI);
-    if (reply) {
-      ctx2d.strokeStyle = color;
-      ctx2d.lineWidth = 2;
-      ctx2d.stroke();
-    } else {
-      ctx2d.fillStyle = color;
-      ctx2d.fill();
-    }
-    ctx2d.fillStyle = '#616161';
-    ctx2d.font = '12px system-ui';
-    ctx2d.fillText(text, x + 14, y);
-    x += 14 + ctx2d.measureText(text).width + 16;
-  };
-  item('#f9a825', 'RequestVote');
-  item('#1e88e5', 'AppendEntries');
-  item('#8e24aa', 'InstallSnapshot');
-  item('#757575', 'reply', true);
-  cross(x + 5, y - 4, 5, '#c62828');
-  ctx2d.fillStyle = '#616161';
-  ctx2d.fillText('dropped / lost', x + 16, y);
 }
 
 // ---------------------------------------------------------------------------------------
 // Clicking and drawing on the ring
 
 function nodeAt(x: number, y: number): number | undefined {
-  const n = view.frame?.nodes.length ?? 0;
-  for (let i = 0; i < n; i++) {
-    const [nx, ny] = nodePos(i, n);
-    if (Math.hypot(nx - x, ny - y) <= layout.nodeRadius + 4) return i;
-  }
-  return undefined;
+  return renderer.nodeAt(x, y, view.frame?.nodes.length ?? 0);
 }
 
 function segmentsCross(a: [number, number], b: [number, number], c: [number, number], d: [number, number]): boolean {
@@ -901,10 +633,80 @@ canvas.addEventListener('mouseup', (e) => {
   if (Math.hypot(to[0] - from[0], to[1] - from[1]) < 10) return;
   for (let p = 0; p < n; p++) {
     for (let q = p + 1; q < n; q++) {
-      if (segmentsCross(from, to, nodePos(p, n), nodePos(q, n))) act(isCut(p, q) ? { kind: 'heal', a: p, b: q } : { kind: 'cut', a: p, b: q });
+      if (segmentsCross(from, to, renderer.nodePos(p, n), renderer.nodePos(q, n))) act(isCut(p, q) ? { kind: 'heal', a: p, b: q } : { kind: 'cut', a: p, b: q });
     }
   }
 });
+
+// ---------------------------------------------------------------------------------------
+// The key/value service: a probe per build says whether kvraft is there and written; if not,
+// the kv scenes are off and the page stays a Raft-only page.
+
+/** A probe that has not answered in this long is given up (its worker is ended). */
+const probeLimitMs = 15_000;
+let probing: RunWorker | undefined;
+
+function probeKvService(): void {
+  probing?.terminate();
+  const w = new Worker(`worker.js?v=${view.codeVersion}`) as unknown as RunWorker;
+  probing = w;
+  const giveUp = setTimeout(() => {
+    if (probing !== w) return;
+    w.terminate();
+    probing = undefined;
+    showKvProbe({ status: 'untested', text: `the key/value probe did not answer within ${probeLimitMs / 1000} s` });
+  }, probeLimitMs);
+  w.onmessage = (e: MessageEvent<FromWorker>) => {
+    if (e.data.type !== 'kv-probe' || probing !== w) return;
+    clearTimeout(giveUp);
+    w.terminate();
+    probing = undefined;
+    showKvProbe(e.data.probe);
+  };
+  w.onerror = (e) => {
+    e.preventDefault();
+    if (probing !== w) return;
+    clearTimeout(giveUp);
+    probing = undefined;
+    showKvProbe({ status: 'untested', text: `the key/value probe stopped: ${e.message}` });
+  };
+  w.postMessage({ type: 'probe' });
+}
+
+function showKvProbe(probe: KvProbe): void {
+  view.kvProbe = probe;
+  const off = probe.status === 'absent' || probe.status === 'skeleton';
+  const status = $('kv-status');
+  status.className = off ? 'off' : probe.status === 'ready' ? 'ready' : '';
+  status.textContent = off ? 'key/value scenes off' : probe.status === 'ready' ? 'key/value service ready' : 'key/value service untested';
+  status.title = probe.text;
+  for (const option of $<HTMLSelectElement>('scene').options) {
+    const scene = findScene(option.value);
+    if (scene?.service !== 'kv') continue;
+    option.disabled = off;
+    option.textContent = off ? `${scene.title} (off: see the header)` : scene.title;
+  }
+  if (off && isKvScene()) {
+    // Stay a Raft-only page: the same seed on the first Raft scene, and say why.
+    $<HTMLSelectElement>('scene').value = 'election';
+    newRun();
+    showVerdict('fail', `The key/value scenes are off: ${probe.text}.`);
+  }
+}
+
+/** Shows the form of the scene's service: Clerk calls in kv scenes, Raft commands otherwise. */
+function updateServiceControls(): void {
+  const kv = isKvScene();
+  $('kv-form').hidden = !kv;
+  $('raft-form').hidden = kv;
+}
+
+function callKv(): void {
+  const op = $<HTMLSelectElement>('kv-op').value as KvOpName;
+  const key = $<HTMLInputElement>('kv-key').value;
+  const value = $<HTMLInputElement>('kv-value').value;
+  act({ kind: 'kv', op, key, value: op === 'Get' ? '' : value });
+}
 
 // ---------------------------------------------------------------------------------------
 // Live rebuilds: `lab playground` tells the page when the student's code was rebuilt, or
@@ -941,6 +743,7 @@ function listenForBuilds(): void {
     view.codeVersion = data.version;
     hangAtMs = Number.POSITIVE_INFINITY;
     dropCheckpoints();
+    probeKvService();
     // The new code replays the same run to the same instant, and plays on if it was playing.
     const f = view.frame;
     startWorker(f === undefined ? null : { timeMs: f.timeMs }, view.playing || f === undefined);
@@ -953,9 +756,9 @@ function listenForBuilds(): void {
 
 // ---------------------------------------------------------------------------------------
 
-window.addEventListener('resize', resize);
+window.addEventListener('resize', () => renderer.resize());
 setupControls();
-resize();
+renderer.resize(isKvScene());
 const initialVersion = Number(new URLSearchParams(location.search).get('v') ?? '0');
 view.codeVersion = Number.isFinite(initialVersion) ? initialVersion : 0;
 requestAnimationFrame(draw);
@@ -965,6 +768,7 @@ else {
   const startPaused = new URLSearchParams(location.search).get('paused') !== null;
   writeUrl();
   startWorker(null, !startPaused);
+  probeKvService();
   listenForBuilds();
 }
 
@@ -980,7 +784,7 @@ async function openTrace(url: string): Promise<void> {
     showVerdict('fail', `Could not load the recorded run: ${(e as Error).message}`);
     return;
   }
-  for (const id of ['scene', 'servers', 'seed', 'new-run', 'drop', 'dmin', 'dmax', 'command', 'submit']) ($(id) as HTMLInputElement).disabled = true;
+  for (const id of ['scene', 'servers', 'seed', 'new-run', 'drop', 'dmin', 'dmax', 'command', 'submit', 'kv-call']) ($(id) as HTMLInputElement).disabled = true;
   const at = Number(new URLSearchParams(location.search).get('t'));
   view.maxTimeMs = recorded.events.at(-1)?.t ?? 0;
   startWorker(Number.isFinite(at) && at > 0 ? { timeMs: at } : null, false);

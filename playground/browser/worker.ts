@@ -8,6 +8,7 @@ import { stderrLines } from './shims/host.ts';
 import { nextEventAtMs, now, realSetTimeout, realClearTimeout, realPerformanceNow } from '../../sim/index.ts';
 import { setWarningSink } from '../../labrpc/index.ts';
 import { Session, type SessionHost } from '../engine/session.ts';
+import { probeKv } from '../engine/kv-probe.ts';
 import type { FromWorker, Target, ToWorker } from '../engine/protocol.ts';
 
 const post = (message: FromWorker): void => (globalThis as unknown as { postMessage(m: FromWorker): void }).postMessage(message);
@@ -209,6 +210,9 @@ globalThis.addEventListener('message', (event: MessageEvent<ToWorker>) => {
       return;
     case 'ping':
       post({ type: 'pong', id: m.id });
+      return;
+    case 'probe':
+      void probeKv().then((probe) => post({ type: 'kv-probe', probe }));
       return;
   }
 });

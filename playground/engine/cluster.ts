@@ -2,14 +2,17 @@
  * The playground's cluster: n servers running the student's Raft on labrpc, as the tester's
  * config builds them (fresh end names on restart, a persister copy across a crash), plus what
  * the page needs: links cut one by one, a drop rate and per-hop delays of its own, and every
- * RPC hop reported as a Flight for the animation.
+ * RPC hop reported as a Flight for the animation. In a kv scene each server is the student's
+ * KVServer (with its Raft inside), and Clerks get ends of their own toward every server.
  */
 import { Channel, asServer, now, randomInt, sleep } from '../../sim/index.ts';
 import { Network, Server, Service, encode, decode, type ClientEnd } from '../../labrpc/index.ts';
 import { Persister } from '../../persister/index.ts';
 import { Make, type ApplyMsg } from '../../raft/raft.ts';
 import { describeCommand } from './inspect.ts';
-import type { Flight, FlightFate } from './protocol.ts';
+import { checkKvServer, tapApplyCh, type KvServerLike } from './kv-server.ts';
+import type { KvBinding } from './kv-source.ts';
+import { clerkAt, type Flight, type FlightFate } from './protocol.ts';
 
 /** What the cluster needs of a Raft: the student API. */
 export interface RaftLike {
@@ -27,6 +30,12 @@ export interface ClusterObserver {
   applied(server: number, msg: ApplyMsg): void;
   crashed(server: number): void;
   started(server: number, index: number, term: number, isLeader: boolean): void;
+}
+
+/** A kv scene's servers: StartKVServer of the student's kvraft, never snapshotting unless asked. */
+export interface KvMode {
+  binding: KvBinding;
+  maxraftstate: number;
 }
 
 export interface NetSettings {
@@ -68,20 +77,31 @@ export class PlaygroundCluster {
   readonly rafts: (RaftLike | null)[];
   /** Highest index each server applied, and the command applied at each index. */
   readonly appliedIndex: number[];
+  /** The last command each server's Raft applied (index and short text), for drawing. */
+  readonly lastApplied: ({ index: number; command: string } | undefined)[];
+  /** In kv mode: each running server's KVServer. */
+  readonly kvServers: (KvServerLike | null)[];
   private readonly endNames: string[][];
+  private readonly clerkEndNames: string[][] = [];
   private readonly persisters: Persister[];
   private readonly cut: boolean[][];
   private nextFlight = 1;
   private nextRpc = 1;
+  /** RPCs sent, by the sending end (server id, or a Clerk's negative endpoint). */
+  private readonly sent = new Map<number, number>();
 
   constructor(
     readonly n: number,
     public settings: NetSettings,
     private readonly observer: ClusterObserver,
     private readonly make: MakeRaft = Make as unknown as MakeRaft,
+    /** Run the student's KVServer on each server instead of a bare Raft. */
+    readonly kv?: KvMode,
   ) {
     this.rafts = Array.from({ length: n }, () => null);
     this.appliedIndex = Array.from({ length: n }, () => 0);
+    this.lastApplied = Array.from({ length: n }, () => undefined);
+    this.kvServers = Array.from({ length: n }, () => null);
     this.endNames = Array.from({ length: n }, () => []);
     this.persisters = Array.from({ length: n }, () => new Persister());
     this.cut = Array.from({ length: n }, () => Array.from({ length: n }, () => false));
@@ -92,8 +112,10 @@ export class PlaygroundCluster {
     return this.rafts[i] !== null;
   }
 
-  /** Whether a message from a to b gets through the wiring (both up, link not cut). */
+  /** Whether a message from a to b gets through the wiring (both up, link not cut); a Clerk reaches every live server. */
   linkUp(a: number, b: number): boolean {
+    if (clerkAt(a) !== undefined) return this.alive(b);
+    if (clerkAt(b) !== undefined) return this.alive(a);
     return this.alive(a) && this.alive(b) && !this.cut[a]![b];
   }
 
@@ -116,25 +138,54 @@ export class PlaygroundCluster {
     const persister = this.persisters[i]!.Copy();
     this.persisters[i] = persister;
     this.appliedIndex[i] = 0;
-    const applyCh = new Channel<ApplyMsg>(0, `applyCh of server ${i}`);
-    const rf = asServer(String(i), () => this.make(ends, i, persister, applyCh));
-    this.rafts[i] = rf;
-    void this.drain(i, applyCh);
+    this.lastApplied[i] = undefined;
     const server = new Server();
-    server.addService(new Service(rf, 'Raft'));
+    if (this.kv !== undefined) {
+      const { binding, maxraftstate } = this.kv;
+      const kv = checkKvServer(asServer(String(i), () => binding.StartKVServer(ends, i, persister, maxraftstate)), i);
+      this.kvServers[i] = kv;
+      this.rafts[i] = kv.rf;
+      // The KVServer reads its own applyCh: the page sees what its Raft sends there as it is sent.
+      tapApplyCh(kv, (msg) => {
+        if (this.kvServers[i] === kv) this.noteApplied(i, msg);
+      });
+      server.addService(new Service(kv, 'KVServer'));
+      server.addService(new Service(kv.rf, 'Raft'));
+    } else {
+      const applyCh = new Channel<ApplyMsg>(0, `applyCh of server ${i}`);
+      const rf = asServer(String(i), () => this.make(ends, i, persister, applyCh));
+      this.rafts[i] = rf;
+      void this.drain(i, applyCh);
+      server.addService(new Service(rf, 'Raft'));
+    }
     this.net.addServer(i, server);
     this.rewire();
+  }
+
+  /** Ends for a new Clerk (number `clerk`) toward every server, through the playground's network. */
+  clerkEnds(clerk: number): ClientEnd[] {
+    const names = Array.from({ length: this.n }, () => randomName());
+    this.clerkEndNames[clerk] = names;
+    const ends = names.map((name, j) => {
+      const end = this.net.makeEnd(name);
+      this.net.connect(name, j);
+      return this.wrap(end, -1 - clerk, j);
+    });
+    this.rewire();
+    return ends;
   }
 
   /** Crashes server i: it is killed and cut off; what it persisted survives for a restart. */
   crash(i: number): void {
     const rf = this.rafts[i];
     if (rf === null || rf === undefined) return;
+    const kv = this.kvServers[i];
     this.rafts[i] = null;
+    this.kvServers[i] = null;
     this.net.deleteServer(i);
     // The killed instance may still write to its persister; the next start gets a copy taken now.
     this.persisters[i] = this.persisters[i]!.Copy();
-    asServer(String(i), () => rf.Kill());
+    asServer(String(i), () => (kv !== null ? kv.Kill() : rf.Kill()));
     this.observer.crashed(i);
     this.rewire();
   }
@@ -168,6 +219,11 @@ export class PlaygroundCluster {
     return undefined;
   }
 
+  /** How many RPCs `endpoint` (a server id, or clerkEndpoint(c)) has sent. */
+  callsFrom(endpoint: number): number {
+    return this.sent.get(endpoint) ?? 0;
+  }
+
   /** Kills every Raft, for the end of a run. */
   shutdown(): void {
     for (let i = 0; i < this.n; i++) this.crash(i);
@@ -182,16 +238,25 @@ export class PlaygroundCluster {
         if (name !== undefined) this.net.enable(name, a === b ? this.alive(a) : this.linkUp(a, b));
       }
     }
+    for (const names of this.clerkEndNames) names.forEach((name, j) => this.net.enable(name, this.alive(j)));
   }
 
   private async drain(i: number, applyCh: Channel<ApplyMsg>): Promise<void> {
-    for await (const msg of applyCh) {
-      if (msg !== null && typeof msg === 'object') {
-        if (msg.CommandValid === true && typeof msg.CommandIndex === 'number') this.appliedIndex[i] = Math.max(this.appliedIndex[i]!, msg.CommandIndex);
-        if (msg.SnapshotValid === true && typeof msg.SnapshotIndex === 'number') this.appliedIndex[i] = Math.max(this.appliedIndex[i]!, msg.SnapshotIndex);
+    for await (const msg of applyCh) this.noteApplied(i, msg);
+  }
+
+  private noteApplied(i: number, msg: ApplyMsg): void {
+    if (msg !== null && typeof msg === 'object') {
+      if (msg.CommandValid === true && typeof msg.CommandIndex === 'number') {
+        this.appliedIndex[i] = Math.max(this.appliedIndex[i]!, msg.CommandIndex);
+        this.lastApplied[i] = { index: msg.CommandIndex, command: describeCommand(msg.Command, 40) };
       }
-      this.observer.applied(i, msg);
+      if (msg.SnapshotValid === true && typeof msg.SnapshotIndex === 'number') {
+        this.appliedIndex[i] = Math.max(this.appliedIndex[i]!, msg.SnapshotIndex);
+        this.lastApplied[i] = { index: msg.SnapshotIndex, command: 'a snapshot' };
+      }
     }
+    this.observer.applied(i, msg);
   }
 
   private delay(): number {
@@ -218,6 +283,7 @@ export class PlaygroundCluster {
       Call: async (svcMeth: string, args: object, reply: object): Promise<boolean> => {
         const sent = decode<object>(encode(args, `args of ${svcMeth}`));
         const rpc = this.nextRpc++;
+        this.sent.set(from, (this.sent.get(from) ?? 0) + 1);
         const requestMs = this.delay();
         const dropRequest = this.dropped();
         this.emit(rpc, from, to, svcMeth, false, requestMs, dropRequest ? 'dropped' : this.linkUp(from, to) ? 'delivered' : 'lost', sent);

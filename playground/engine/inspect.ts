@@ -20,13 +20,13 @@ function field(rf: object, ...names: string[]): unknown {
 
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 
-/** A short text for a command in a log cell or a label. */
-export function describeCommand(c: unknown): string {
-  if (typeof c === 'string') return c.length > 12 ? `${c.slice(0, 11)}…` : c;
+/** A short text (at most `maxChars`) for a command in a log cell or a label. */
+export function describeCommand(c: unknown, maxChars = 12): string {
+  const cut = (s: string): string => (s.length > maxChars ? `${s.slice(0, maxChars - 1)}…` : s);
+  if (typeof c === 'string') return cut(c);
   if (typeof c === 'number' || typeof c === 'boolean' || c === null || c === undefined) return String(c);
   try {
-    const s = JSON.stringify(c);
-    return s.length > 12 ? `${s.slice(0, 11)}…` : s;
+    return cut(JSON.stringify(c));
   } catch {
     return typeof c;
   }

@@ -9,12 +9,16 @@ import { describeCommand } from './inspect.ts';
 import { readState, type StateRead } from './inspect.ts';
 import type { RaftLike } from './cluster.ts';
 
+/** Commands are compared on this many characters of their text. */
+const commandCompareChars = 10_000;
+
 export class Monitor {
   /** The servers seen leading, by term. */
   private readonly leaders = new Map<number, Set<number>>();
   /** The command applied at each index, by the first server that applied it. */
   private readonly committed = new Map<number, { server: number; command: string }>();
-  private readonly lastApplied: number[];
+  /** The last index each server applied; undefined where the next one seen sets the baseline. */
+  private readonly lastApplied: (number | undefined)[];
   private readonly reported = new Set<string>();
   /** The latest GetState of each server (undefined while crashed). */
   readonly states: (StateRead | undefined)[];
@@ -22,8 +26,10 @@ export class Monitor {
   constructor(
     n: number,
     private readonly fail: (key: string, text: string) => void,
+    /** Whether every message on applyCh is seen from a server's start (else order is checked from the first one seen). */
+    private readonly seesFromStart = true,
   ) {
-    this.lastApplied = Array.from({ length: n }, () => 0);
+    this.lastApplied = Array.from({ length: n }, () => (seesFromStart ? 0 : undefined));
     this.states = Array.from({ length: n }, () => undefined);
   }
 
@@ -77,21 +83,24 @@ export class Monitor {
     }
     if (msg.CommandValid !== true) return;
     const index = msg.CommandIndex;
-    if (index !== this.lastApplied[server]! + 1) {
-      this.report(`order ${server}`, `S${server} applied index ${index} after index ${this.lastApplied[server]}: entries must be applied in order, each once`);
+    const last = this.lastApplied[server];
+    if (last !== undefined && index !== last + 1) {
+      this.report(`order ${server}`, `S${server} applied index ${index} after index ${last}: entries must be applied in order, each once`);
     }
-    this.lastApplied[server] = Math.max(this.lastApplied[server]!, index);
-    const command = describeCommand(msg.Command);
+    this.lastApplied[server] = Math.max(last ?? index, index);
+    // The whole command (not the log cell's short text): two commands may share a beginning.
+    const command = describeCommand(msg.Command, commandCompareChars);
     const before = this.committed.get(index);
     if (before === undefined) this.committed.set(index, { server, command });
     else if (before.command !== command) {
-      this.report(`index ${index}`, `committed entry lost: S${before.server} applied ${before.command} at index ${index}, S${server} applied ${command} there`);
+      const short = (c: string): string => (c.length > 40 ? `${c.slice(0, 39)}…` : c);
+      this.report(`index ${index}`, `committed entry lost: S${before.server} applied ${short(before.command)} at index ${index}, S${server} applied ${short(command)} there`);
     }
   }
 
   /** Applied on a restart: the server applies from the start again. */
   restarted(server: number): void {
-    this.lastApplied[server] = 0;
+    this.lastApplied[server] = this.seesFromStart ? 0 : undefined;
   }
 
   /** How many servers applied index `index`. */

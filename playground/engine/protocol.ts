@@ -24,7 +24,12 @@ export type ActionBody =
   | { kind: 'cut'; a: number; b: number }
   | { kind: 'heal'; a: number; b: number }
   | { kind: 'submit'; command: string }
-  | { kind: 'net'; dropRate: number; delayMinMs: number; delayMaxMs: number };
+  | { kind: 'net'; dropRate: number; delayMinMs: number; delayMaxMs: number }
+  /** A Clerk call on the key/value service (kv scenes only): the first idle Clerk makes it. */
+  | { kind: 'kv'; op: KvOpName; key: string; value: string };
+
+/** The Clerk calls a page can make. */
+export type KvOpName = 'Put' | 'Append' | 'Get';
 
 /** An action at its place in the run: after `atEvent` events had fired. */
 export type Action = ActionBody & { atEvent: number };
@@ -54,7 +59,58 @@ export interface NodeView {
   timer: { leftMs: number; totalMs: number } | undefined;
   /** GetState threw or returned something that is not [number, boolean]. */
   stateError: string | undefined;
+  /** In a kv scene: what this server's KVServer shows of its state. */
+  kv?: KvServerView;
 }
+
+/** One KVServer's state as drawn. */
+export interface KvServerView {
+  /** Its key/value map, where the KVServer keeps one the page can find (a Map or object of strings); sorted by key. */
+  entries: [key: string, value: string][] | undefined;
+  /** The last command its Raft sent it on applyCh: index and a short text. */
+  lastApplied: { index: number; command: string } | undefined;
+}
+
+/** One Clerk of a kv scene. */
+export interface ClerkView {
+  id: number;
+  /** The call in progress ("Append x 3"), if any, and when it was made (ms). */
+  busy: { text: string; sinceMs: number } | undefined;
+  /** The last call that returned, with what it returned. */
+  last: string | undefined;
+}
+
+/** porcupine's verdict on the kv history made so far. */
+export interface KvVerdict {
+  result: 'Ok' | 'Illegal' | 'Unknown' | 'empty';
+  /** Operations judged: returned ones, and writes still in progress. */
+  operations: number;
+  /** One line; for Illegal, where the history stops being linearizable. */
+  text: string;
+}
+
+/** The key/value service's part of a frame (kv scenes only). */
+export interface KvFrame {
+  clerks: ClerkView[];
+  verdict: KvVerdict;
+}
+
+/**
+ * Whether the kv service can run: kvraft's files are there and not the handout's skeleton.
+ * 'untested' means the files are there but the probe could not finish a call (a Raft that
+ * elects or commits nothing): the kv scenes stay on.
+ */
+export interface KvProbe {
+  status: 'ready' | 'absent' | 'skeleton' | 'untested';
+  text: string;
+}
+
+/**
+ * A Flight's end: a server id (0..n-1), or a Clerk as -1 - its number (so Clerk 0 is -1).
+ */
+export const clerkEndpoint = (clerk: number): number => -1 - clerk;
+/** The Clerk at a Flight's end, or undefined if the end is a server. */
+export const clerkAt = (endpoint: number): number | undefined => (endpoint < 0 ? -1 - endpoint : undefined);
 
 export type FlightFate = 'delivered' | 'dropped' | 'lost';
 
@@ -62,6 +118,7 @@ export type FlightFate = 'delivered' | 'dropped' | 'lost';
 export interface Flight {
   id: number;
   rpc: number;
+  /** Server ids, or Clerks as negative numbers (see clerkEndpoint). */
   from: number;
   to: number;
   method: string;
@@ -102,6 +159,8 @@ export interface Frame {
   narration: string;
   rpcs: number;
   bytes: number;
+  /** The key/value service, in kv scenes. */
+  kv?: KvFrame;
 }
 
 /** Page to worker. */
@@ -115,7 +174,9 @@ export type ToWorker =
   | { type: 'seek'; target: NonNullable<Target>; speed: number }
   /** An action taken elsewhere (in the page's main run) that this run must apply when it gets there. */
   | { type: 'schedule'; action: Action }
-  | { type: 'ping'; id: number };
+  | { type: 'ping'; id: number }
+  /** Probe the kv service of this build (a worker of its own; answers kv-probe). */
+  | { type: 'probe' };
 
 /** Where a (re)started run should stop and wait: an instant, an event count, or nowhere (play on). */
 export type Target = { timeMs: number } | { events: number } | null;
@@ -126,6 +187,7 @@ export type FromWorker =
   | { type: 'recorded'; action: Action }
   | { type: 'pong'; id: number }
   | { type: 'log'; text: string }
+  | { type: 'kv-probe'; probe: KvProbe }
   | { type: 'ended'; ok: boolean; message: string; traceHash: string; timeMs: number; events: number; realMs: number };
 
 export const logShownMax = 40;

@@ -1,71 +1,21 @@
 /**
  * The guided scenes, in the order of the classic Raft animation: a leader election, log
- * replication, a network partition. Each is a short script of faults and commands that runs
- * inside the simulated run (so a replay from the seed replays it too), says in one line what
- * should happen next, and marks in red what the student's Raft does instead.
+ * replication, a network partition; then the key/value service (kv-scenes.ts). Each is a
+ * short script of faults and commands that runs inside the simulated run (so a replay from the
+ * seed replays it too), says in one line what should happen next, and marks in red what the
+ * student's Raft does instead.
  */
-import { sleep, now } from '../../sim/index.ts';
+import { sleep } from '../../sim/index.ts';
+import { electionLimitMs, expectApplied, expectLeader, type Scene } from './scene-kit.ts';
+import { kvFree, kvScene } from './kv-scenes.ts';
 
-/** What a scene script can do and see. */
-export interface SceneContext {
-  readonly n: number;
-  say(text: string): void;
-  pass(text: string): void;
-  fail(text: string): void;
-  /** The current leader (by GetState), if any. */
-  leader(): number | undefined;
-  term(i: number): number | undefined;
-  alive(i: number): boolean;
-  crash(i: number): void;
-  restart(i: number): void;
-  cut(a: number, b: number): void;
-  heal(a: number, b: number): void;
-  /** Whether server i says (GetState) that it leads. */
-  isLeader(i: number): boolean;
-  /** Start(command) on `server`, or on the leader; the server that took it, if any. */
-  submit(command: string, server?: number): number | undefined;
-  /** Highest index server i applied. */
-  applied(i: number): number;
-  /** Waits until `ready()` holds (checked every 10 ms), at most `timeoutMs`; true if it held. */
-  waitFor(ready: () => boolean, timeoutMs: number): Promise<boolean>;
-}
-
-export interface Scene {
-  id: string;
-  title: string;
-  /** Servers the scene is written for (the page may change it, from 3 to 7). */
-  servers: number;
-  script(ctx: SceneContext): Promise<void>;
-}
-
-/** 6.5840's checkOneLeader gives an election 5 s. */
-const electionLimitMs = 5000;
-const commitLimitMs = 3000;
-
-async function expectLeader(ctx: SceneContext, what: string): Promise<number | undefined> {
-  const started = now();
-  const ok = await ctx.waitFor(() => ctx.leader() !== undefined, electionLimitMs);
-  const leader = ctx.leader();
-  if (!ok || leader === undefined) {
-    ctx.fail(`no leader ${electionLimitMs / 1000} s after ${what}: an election should finish well within that`);
-    return undefined;
-  }
-  ctx.pass(`S${leader} leads in term ${ctx.term(leader)} (${Math.round(now() - started)} ms after ${what})`);
-  return leader;
-}
-
-async function expectApplied(ctx: SceneContext, servers: number[], index: number, what: string): Promise<boolean> {
-  const ok = await ctx.waitFor(() => servers.every((i) => ctx.applied(i) >= index), commitLimitMs);
-  const behind = servers.filter((i) => ctx.applied(i) < index);
-  if (!ok) ctx.fail(`${what}: after ${commitLimitMs / 1000} s, ${behind.map((i) => `S${i}`).join(', ')} had not applied index ${index}`);
-  else ctx.pass(`${what}: ${servers.map((i) => `S${i}`).join(', ')} applied index ${index}`);
-  return ok;
-}
+export type { Scene, SceneContext } from './scene-kit.ts';
 
 const election: Scene = {
   id: 'election',
   title: 'Leader election',
   servers: 5,
+  service: 'raft',
   async script(ctx) {
     ctx.say('All servers start as followers in term 0. The first whose election timer runs out becomes a candidate, votes for itself and asks the others for votes (RequestVote).');
     const leader = await expectLeader(ctx, 'the start');
@@ -93,6 +43,7 @@ const replication: Scene = {
   id: 'replication',
   title: 'Log replication',
   servers: 5,
+  service: 'raft',
   async script(ctx) {
     ctx.say('First a leader is elected; every change to the system then goes through it.');
     const leader = await expectLeader(ctx, 'the start');
@@ -130,6 +81,7 @@ const partition: Scene = {
   id: 'partition',
   title: 'Network partition',
   servers: 5,
+  service: 'raft',
   async script(ctx) {
     ctx.say('A leader is elected; then the network splits in two.');
     const leader = await expectLeader(ctx, 'the start');
@@ -169,12 +121,13 @@ const free: Scene = {
   id: 'free',
   title: 'Free play',
   servers: 5,
+  service: 'raft',
   async script(ctx) {
     ctx.say('No script: crash and restart servers by clicking them, cut links by dragging, submit commands.');
   },
 };
 
-export const scenes: Scene[] = [election, replication, partition, free];
+export const scenes: Scene[] = [election, replication, partition, kvScene, free, kvFree];
 
 export function findScene(id: string): Scene | undefined {
   return scenes.find((s) => s.id === id);

@@ -1,6 +1,7 @@
 /**
  * One playground run: the simulator (one code base with the tests) driving the student's Raft
- * in a PlaygroundCluster, a scene script, and the user's actions. Between every two events,
+ * in a PlaygroundCluster (in kv scenes, the student's KVServers and Clerks over it), a scene
+ * script, and the user's actions. Between every two events,
  * once every promise continuation has settled, the session applies the actions due at that
  * point, runs the monitor, and hands the next event to its host: Node fires it at once, the
  * page's worker when the animation's clock reaches it. Same seed, same actions: the same run,
@@ -11,15 +12,20 @@ import { SafetyMonitor } from '../../tester/safety.ts';
 import { TestFailure } from '../../tester/failure.ts';
 import { PlaygroundCluster, type MakeRaft } from './cluster.ts';
 import { crashedView, inspectRaft } from './inspect.ts';
+import { KvClients, quote } from './kv-clients.ts';
+import { readKvMap } from './kv-server.ts';
+import { kvAbsentReason, kvBinding, type KvBinding } from './kv-source.ts';
 import { Monitor } from './monitor.ts';
 import { findScene, type SceneContext } from './scenes.ts';
-import type { Action, ActionBody, Flight, Frame, Mark, MarkKind, RunConfig } from './protocol.ts';
+import type { Action, ActionBody, Flight, Frame, KvServerView, Mark, MarkKind, NodeView, RunConfig } from './protocol.ts';
 
 /** Captured before any run: inside a run the global setImmediate is virtual. */
 const hostImmediate: (fn: () => void) => void = globalThis.setImmediate.bind(globalThis) as (fn: () => void) => void;
 
 /** A playground run lasts at most this much simulated time. */
 export const runLimitMs = 3_600_000;
+/** The kv scenes' servers never snapshot (6.5840's maxraftstate -1): their logs stay short. */
+const kvMaxRaftState = -1;
 /** Flights and marks kept for the next frame; older ones are dropped if no host reads them. */
 const bufferMax = 20_000;
 
@@ -69,6 +75,7 @@ export class Session {
   private held: (() => void) | undefined;
   private cluster: PlaygroundCluster | undefined;
   private monitor: Monitor | undefined;
+  private kvClients: KvClients | undefined;
   private readonly pending: Action[];
   private flights: Flight[] = [];
   private marks: Mark[] = [];
@@ -80,9 +87,12 @@ export class Session {
     private readonly host: SessionHost,
     /** Another Raft than raft/raft.ts (tests of the playground's checks). */
     private readonly make?: MakeRaft,
+    /** The key/value service of kv scenes: kvraft/'s, unless a test passes another. */
+    private readonly kv: KvBinding | undefined = kvBinding,
   ) {
     const problem = checkConfig(config);
     if (problem !== '') throw new RangeError(problem);
+    if (findScene(config.scene)!.service === 'kv' && kv === undefined) throw new RangeError(`the scene "${config.scene}" runs the key/value service, and there is none: ${kvAbsentReason || 'no kvraft'}`);
     this.pending = [...actions].sort((a, b) => a.atEvent - b.atEvent);
   }
 
@@ -130,9 +140,13 @@ export class Session {
     const nodes =
       c === undefined || m === undefined
         ? []
-        : c.rafts.map((rf, i) => {
+        : c.rafts.map((rf, i): NodeView => {
             const state = m.states[i];
-            return rf === null || state === undefined ? crashedView(i, c.appliedIndex[i]!) : inspectRaft(i, rf, state, c.appliedIndex[i]!, now());
+            if (rf === null || state === undefined) return crashedView(i, c.appliedIndex[i]!);
+            const view = inspectRaft(i, rf, state, c.appliedIndex[i]!, now());
+            const kv = c.kvServers[i];
+            if (kv !== null && kv !== undefined) view.kv = { entries: readKvMap(kv), lastApplied: c.lastApplied[i] } satisfies KvServerView;
+            return view;
           });
     const frame: Frame = {
       timeMs,
@@ -149,6 +163,7 @@ export class Session {
       rpcs: c?.net.getTotalCount() ?? 0,
       bytes: c?.net.getTotalBytes() ?? 0,
     };
+    if (this.kvClients !== undefined) frame.kv = { clerks: this.kvClients.views(), verdict: this.kvClients.verdict };
     this.flights = [];
     this.marks = [];
     return frame;
@@ -156,7 +171,11 @@ export class Session {
 
   private async body(untilMs: number): Promise<void> {
     const { servers, dropRate, delayMinMs, delayMaxMs } = this.config;
-    this.monitor = new Monitor(servers, (_key, text) => this.mark('fail', text));
+    const scene = findScene(this.config.scene)!;
+    const kv = scene.service === 'kv' ? this.kv : undefined;
+    // A KVServer's Raft may send on applyCh before the page taps it: there, apply order is
+    // checked from the first message seen.
+    this.monitor = new Monitor(servers, (_key, text) => this.mark('fail', text), kv === undefined);
     const monitor = this.monitor;
     // The graded tests' safety monitors too: a violation ends the run with the tester's verdict.
     let cluster: PlaygroundCluster | undefined;
@@ -171,11 +190,11 @@ export class Session {
       },
       crashed: (i) => safety.onCrash(i),
       started: (i, index, term, isLeader) => safety.onStart(i, index, term, isLeader),
-    }, this.make);
+    }, this.make, kv === undefined ? undefined : { binding: kv, maxraftstate: kvMaxRaftState });
     this.cluster = cluster;
+    if (kv !== undefined) this.kvClients = new KvClients(cluster, kv, (text) => this.mark('fail', text));
     cluster.net.setHandledObserver((rpc) => safety.onHandled(rpc));
     currentRuntime().addEventHook(() => safety.afterEvent());
-    const scene = findScene(this.config.scene)!;
     scene.script(this.sceneContext()).catch((e: unknown) => this.mark('fail', `the scene stopped: ${describeThrown(e).split('\n')[0]}`));
     await sleep(untilMs);
   }
@@ -208,6 +227,12 @@ export class Session {
       heal: (a, b) => cluster().setCut(a, b, false),
       submit: (command, server) => cluster().submit(command, server),
       applied: (i) => cluster().appliedIndex[i]!,
+      kvCall: (op, key, value, clerk) => {
+        const call = this.kvClients?.call(op, key, value, clerk);
+        if (call !== undefined) this.mark('info', `C${call.clerk}: ${call.text}`);
+        return call;
+      },
+      kvVerdict: () => this.kvClients?.verdict,
       waitFor: async (ready, timeoutMs) => {
         const deadline = now() + timeoutMs;
         for (;;) {
@@ -252,6 +277,16 @@ export class Session {
       case 'net':
         c.settings = { dropRate: action.dropRate, delayMinMs: action.delayMinMs, delayMaxMs: action.delayMaxMs };
         break;
+      case 'kv': {
+        const clients = this.kvClients;
+        if (clients === undefined) {
+          this.mark('info', `${action.op} ${quote(action.key)}: Clerk calls need a key/value scene`);
+          break;
+        }
+        const call = clients.call(action.op, action.key, action.op === 'Get' ? '' : action.value);
+        this.mark('info', call === undefined ? `${action.op} ${quote(action.key)}: every Clerk is busy with a call; wait for one to return` : `C${call.clerk}: ${call.text}`);
+        break;
+      }
     }
   }
 
