@@ -7,5 +7,7 @@ export { servePlayground, type PlaygroundServer, type ServeOptions } from './ser
 export { buildOnce, formatMessage, projectRoot, type BuildResult, type BuiltFile, type BundleOptions } from './build.ts';
 export { Session, checkConfig, runLimitMs, immediateHost, type SessionHost, type SessionOutcome } from './engine/session.ts';
 export { scenes, findScene, type Scene } from './engine/scenes.ts';
+export { probeKv } from './engine/kv-probe.ts';
+export type { KvBinding } from './engine/kv-source.ts';
 export type { MakeRaft, RaftLike } from './engine/cluster.ts';
-export type { Action, ActionBody, Frame, RunConfig } from './engine/protocol.ts';
+export type { Action, ActionBody, Frame, KvProbe, RunConfig } from './engine/protocol.ts';

@@ -19,9 +19,9 @@ const servers = 3;
 /** Words of an exception thrown by code not written yet. */
 const notWritten = /not implemented|unimplemented|todo|your code here/i;
 
-/** Runs the probe; never throws. `binding` defaults to the bundled kvraft. */
-export async function probeKv(binding: KvBinding | undefined = kvBinding, absentReason = kvAbsentReason): Promise<KvProbe> {
-  if (binding === undefined) return { status: 'absent', text: `no key/value service: ${absentReason || 'kvraft is not there'}` };
+/** Runs the probe; never throws. `binding` defaults to the bundled kvraft (null: there is none). */
+export async function probeKv(binding: KvBinding | null = kvBinding ?? null, absentReason = kvAbsentReason): Promise<KvProbe> {
+  if (binding === null) return { status: 'absent', text: `no key/value service: ${absentReason || 'kvraft is not there'}` };
   try {
     const result = await runSimulation(() => probe(binding), {
       seed: 'kv-probe',
@@ -31,7 +31,7 @@ export async function probeKv(binding: KvBinding | undefined = kvBinding, absent
     });
     return result.value;
   } catch (e) {
-    const text = describeThrown(e).split('\n')[0]!;
+    const text = (e instanceof Error ? e.message : describeThrown(e)).split('\n')[0]!;
     if (e instanceof KvShapeError || notWritten.test(text)) return { status: 'skeleton', text: `kvraft is not written yet: ${text}` };
     return { status: 'untested', text: `the probe run stopped: ${text}` };
   }

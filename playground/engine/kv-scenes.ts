@@ -2,7 +2,6 @@
  * The key/value scenes: the student's KVServers over their Raft, with Clerks. The guided one
  * shows a write that survives a leader change, applied once; porcupine judges every history.
  */
-import { sleep } from '../../sim/index.ts';
 import { commitLimitMs, expectLeader, type Scene, type SceneContext } from './scene-kit.ts';
 import type { KvCall } from './kv-clients.ts';
 import type { KvOpName } from './protocol.ts';
@@ -46,19 +45,23 @@ export const kvScene: Scene = {
     ctx.pass('C0\'s Put returned');
     if ((await callAndWait(ctx, 'Append', 'x', 'b', 0, 'with a leader in place')) === undefined) return;
     const old = ctx.leader() ?? leader;
-    ctx.say(`C1 appends "c" to x, and S${old} crashes just after the request reaches it. The entry may or may not have reached the others: C1 hears nothing, retries at another server, and the service must apply "c" exactly once.`);
+    ctx.say(`C1 appends "c" to x. S${old} commits and applies it, and crashes before its answer reaches C1. C1 hears nothing and retries at another server, which has the entry too: the service must apply "c" once, not twice.`);
+    const index = ctx.applied(old) + 1;
     const append = ctx.kvCall('Append', 'x', 'c', 1);
     if (append === undefined) return;
-    // A hop takes 10-30 ms by default: by now the request is usually in the old leader's log.
-    await sleep(35);
-    ctx.crash(old);
+    // Looked at every millisecond: a reply takes at least one hop (10 ms by default) to reach C1.
+    if (await ctx.waitFor(() => ctx.applied(old) >= index, commitLimitMs, 1)) ctx.crash(old);
+    else {
+      ctx.fail(`S${old} had not applied C1's Append (index ${index}) ${commitLimitMs / 1000} s after it was sent`);
+      return;
+    }
     const next = await expectLeader(ctx, `S${old} crashed`);
     if (next === undefined) return;
     if (!(await ctx.waitFor(() => append.done, callLimitMs))) {
       ctx.fail(`C1's Append had not returned ${callLimitMs / 1000} s after S${next} became leader: the Clerk should retry at the new leader`);
       return;
     }
-    ctx.pass(`C1's Append returned (retried at S${next})`);
+    ctx.pass(`C1's Append returned`);
     ctx.say('C0 reads x. Every write that returned must be in it, each once: "abc".');
     const get = await callAndWait(ctx, 'Get', 'x', '', 0, 'after the leader change');
     if (get === undefined) return;

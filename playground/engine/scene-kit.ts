@@ -26,8 +26,8 @@ export interface SceneContext {
   submit(command: string, server?: number): number | undefined;
   /** Highest index server i applied. */
   applied(i: number): number;
-  /** Waits until `ready()` holds (checked every 10 ms), at most `timeoutMs`; true if it held. */
-  waitFor(ready: () => boolean, timeoutMs: number): Promise<boolean>;
+  /** Waits until `ready()` holds (checked every `pollMs`, 10 by default), at most `timeoutMs`; true if it held. */
+  waitFor(ready: () => boolean, timeoutMs: number, pollMs?: number): Promise<boolean>;
   /** kv scenes: a Clerk call (by Clerk `clerk`, or the first idle one); undefined if that Clerk is busy. */
   kvCall(op: KvOpName, key: string, value: string, clerk?: number): KvCall | undefined;
   /** kv scenes: porcupine's verdict on the history so far. */

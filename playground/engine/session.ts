@@ -87,12 +87,12 @@ export class Session {
     private readonly host: SessionHost,
     /** Another Raft than raft/raft.ts (tests of the playground's checks). */
     private readonly make?: MakeRaft,
-    /** The key/value service of kv scenes: kvraft/'s, unless a test passes another. */
-    private readonly kv: KvBinding | undefined = kvBinding,
+    /** The key/value service of kv scenes: kvraft/'s, unless a test passes another (null: none). */
+    private readonly kv: KvBinding | null = kvBinding ?? null,
   ) {
     const problem = checkConfig(config);
     if (problem !== '') throw new RangeError(problem);
-    if (findScene(config.scene)!.service === 'kv' && kv === undefined) throw new RangeError(`the scene "${config.scene}" runs the key/value service, and there is none: ${kvAbsentReason || 'no kvraft'}`);
+    if (findScene(config.scene)!.service === 'kv' && kv === null) throw new RangeError(`the scene "${config.scene}" runs the key/value service, and there is none: ${kvAbsentReason || 'no kvraft'}`);
     this.pending = [...actions].sort((a, b) => a.atEvent - b.atEvent);
   }
 
@@ -172,7 +172,7 @@ export class Session {
   private async body(untilMs: number): Promise<void> {
     const { servers, dropRate, delayMinMs, delayMaxMs } = this.config;
     const scene = findScene(this.config.scene)!;
-    const kv = scene.service === 'kv' ? this.kv : undefined;
+    const kv = scene.service === 'kv' ? this.kv ?? undefined : undefined;
     // A KVServer's Raft may send on applyCh before the page taps it: there, apply order is
     // checked from the first message seen.
     this.monitor = new Monitor(servers, (_key, text) => this.mark('fail', text), kv === undefined);
@@ -233,13 +233,13 @@ export class Session {
         return call;
       },
       kvVerdict: () => this.kvClients?.verdict,
-      waitFor: async (ready, timeoutMs) => {
+      waitFor: async (ready, timeoutMs, pollMs = 10) => {
         const deadline = now() + timeoutMs;
         for (;;) {
           monitor().check(cluster().rafts);
           if (ready()) return true;
           if (now() >= deadline) return false;
-          await sleep(10);
+          await sleep(pollMs);
         }
       },
     };
