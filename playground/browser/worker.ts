@@ -163,7 +163,14 @@ class Pacer implements SessionHost {
 const pacer = new Pacer();
 
 async function start(message: Extract<ToWorker, { type: 'start' }>): Promise<void> {
-  const session = new Session(message.config, message.actions, pacer);
+  let session: Session;
+  try {
+    session = new Session(message.config, message.actions, pacer);
+  } catch (e) {
+    // Settings this build cannot run (a kv scene with no kvraft bundled): say so, run nothing.
+    post({ type: 'ended', ok: false, message: e instanceof Error ? e.message : String(e), traceHash: '', timeMs: 0, events: 0, realMs: 0 });
+    return;
+  }
   pacer.session = session;
   pacer.speed = message.speed;
   if (message.headless !== undefined) {

@@ -3,7 +3,9 @@
  * on the reference Raft elects one leader; a step back and a step forward give the same state;
  * a run in the page has the trace hash of the same run in Node; saving the Raft file reruns
  * the new code, a compile error shows with its file and line, and a Raft that never yields is
- * stopped while the page keeps working. Takes the screenshot docs/playground.md shows (into
+ * stopped while the page keeps working. The key/value scene runs the reference kvraft with its
+ * Clerks, calls made with the page's form and porcupine's verdict, with the same trace hash as
+ * in Node; a skeleton or missing kvraft turns the kv scenes off. Takes the screenshot docs/playground.md shows (into
  * .lab/artifacts/, or docs/ with LAB_UPDATE_DOCS=1), and prints the frame rate (with a blank
  * page's as the baseline), save-to-running and jump-back times.
  */
@@ -11,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { Session, immediateHost, servePlayground, type Action, type Frame, type PlaygroundServer, type RunConfig } from '../index.ts';
+import { Session, immediateHost, servePlayground, type Action, type Frame, type KvProbe, type PlaygroundServer, type RunConfig } from '../index.ts';
 import { runSimulation } from '../../sim/index.ts';
 import { TraceRecorder, setActiveRecorder, type Trace } from '../../trace/index.ts';
 import { runScenario } from '../../trace/tests/scenario.ts';
@@ -38,6 +40,8 @@ interface View {
   maxTimeMs: number;
   buildErrors: string[];
   checkpoints: [number, boolean][];
+  kvProbe: KvProbe | undefined;
+  actions: Action[];
 }
 
 let browser: Browser | undefined;
@@ -52,6 +56,18 @@ const hashActions: Action[] = [
   { kind: 'restart', server: 2, atEvent: 1500 },
 ];
 let inNode: { traceHash: string; events: number } | undefined;
+/** The same for a key/value run with Clerk calls. */
+const kvHashConfig: RunConfig = { seed: '43', scene: 'kv-free', servers: 5, dropRate: 0.1, delayMinMs: 5, delayMaxMs: 40 };
+const kvHashActions: Action[] = [
+  { kind: 'kv', op: 'Put', key: 'k', value: 'v', atEvent: 500 },
+  { kind: 'kv', op: 'Append', key: 'k', value: 'w', atEvent: 501 },
+  { kind: 'crash', server: 1, atEvent: 800 },
+  { kind: 'kv', op: 'Get', key: 'k', value: '', atEvent: 1100 },
+];
+let kvInNode: { traceHash: string; events: number } | undefined;
+/** Pages bundled with the handout's kvraft skeleton, and with no kvraft at all. */
+let skeletonServer: PlaygroundServer | undefined;
+let noKvServer: PlaygroundServer | undefined;
 /** A recorded run that fails (as `lab replay --playground` records one), and the server showing it. */
 let failedTrace: Trace | undefined;
 let traceServer: PlaygroundServer | undefined;
@@ -60,6 +76,7 @@ beforeAll(async () => {
   // Run in Node before the server and the browser exist: while a simulated run is on, the
   // process's timers are virtual, and a browser driver's own timers would join the run.
   inNode = await new Session(hashConfig, hashActions, immediateHost).run(8000);
+  kvInNode = await new Session(kvHashConfig, kvHashActions, immediateHost).run(6000);
   const recorder = new TraceRecorder();
   setActiveRecorder(recorder);
   recorder.meta({ test: 'scenario that fails', seed: '3', mode: 'virtual', servers: 5 });
@@ -76,6 +93,8 @@ beforeAll(async () => {
   writeFileSync(liveRaft, reexport('version 0'));
   server = await servePlayground({ port: 0, raftFile: liveRaft });
   traceServer = await servePlayground({ port: 0, files: new Map([['trace.json', new TextEncoder().encode(JSON.stringify(failedTrace))]]) });
+  skeletonServer = await servePlayground({ port: 0, kvraftFile: 'playground/tests/fixtures/kv-skeleton.ts' });
+  noKvServer = await servePlayground({ port: 0, kvraftFile: 'playground/tests/fixtures/no-such-kvraft.ts' });
   browser = await chromium.launch({ executablePath: chromiumPath, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
 }, 60_000);
 
@@ -83,6 +102,8 @@ afterAll(async () => {
   await browser?.close();
   await server?.close();
   await traceServer?.close();
+  await skeletonServer?.close();
+  await noKvServer?.close();
   rmSync(liveDir, { recursive: true, force: true });
 });
 
@@ -221,6 +242,23 @@ describe('playground in headless Chromium', () => {
     // Paced at 4x real time (so the worker waits between events): still the same run.
     const paced = await inPage(4);
     expect(paced.traceHash).toBe(inNode!.traceHash);
+    // A key/value run: the student's KVServers and Clerks, the calls made from the page.
+    const kv = await page.evaluate(
+      ({ c, a }) =>
+        new Promise<{ traceHash: string; events: number; ok: boolean }>((done) => {
+          const w = new Worker('worker.js');
+          w.onmessage = (e: MessageEvent<{ type: string; traceHash: string; events: number; ok: boolean }>) => {
+            if (e.data.type === 'ended') {
+              w.terminate();
+              done(e.data);
+            }
+          };
+          w.postMessage({ type: 'start', config: c, actions: a, target: null, speed: 0, headless: { untilMs: 6000 } });
+        }),
+      { c: kvHashConfig, a: kvHashActions },
+    );
+    expect(kv.traceHash).toBe(kvInNode!.traceHash);
+    expect(kv.events).toBe(kvInNode!.events);
     expect(errors).toEqual([]);
     await page.close();
   }, 120_000);
@@ -258,6 +296,69 @@ describe('playground in headless Chromium', () => {
     writeFileSync(join(artifacts, 'playground-save.txt'), `${report}\n`);
     expect(errors).toEqual([]);
     await page.close();
+  }, 120_000);
+
+  it('runs the key/value scene: Clerks, each server\'s state, porcupine\'s verdict; the form makes calls', async () => {
+    const errors: string[] = [];
+    const page = await open('seed=7&scene=kv&servers=5&speed=max', errors);
+    const view = (): Promise<View> => read(page);
+    await page.waitForFunction(() => {
+      const w = (window as unknown as { __playground: View }).__playground;
+      return w.kvProbe !== undefined && w.marks.some((m) => /^Scene done/.test(m.text));
+    }, undefined, { timeout: 30_000 });
+    let v = await view();
+    expect(v.kvProbe).toEqual({ status: 'ready', text: 'a Put and a Get went through the key/value service' });
+    expect(v.marks.filter((m) => m.kind === 'fail')).toEqual([]);
+    expect(v.marks.some((m) => m.kind === 'pass' && /no write lost, none applied twice/.test(m.text))).toBe(true);
+    expect(v.frame!.kv!.verdict.result).toBe('Ok');
+    expect(v.frame!.nodes.filter((n) => n.role !== 'crashed').every((n) => JSON.stringify(n.kv?.entries) === '[["x","abc"]]')).toBe(true);
+    expect(await page.locator('#kv-form').isVisible()).toBe(true);
+    expect(await page.locator('#raft-form').isVisible()).toBe(false);
+    // Two calls with the form: the first idle Clerk makes each; the Get sees the Put.
+    await page.selectOption('#kv-op', 'Put');
+    await page.fill('#kv-key', 'y.z');
+    await page.fill('#kv-value', '5');
+    await page.click('#kv-call');
+    await page.waitForFunction(() => (window as unknown as { __playground: View }).__playground.frame?.kv?.clerks.some((c) => c.last === 'Put "y.z" "5" → done'), undefined, { timeout: 20_000 });
+    await page.selectOption('#kv-op', 'Get');
+    await page.click('#kv-call');
+    await page.waitForFunction(() => (window as unknown as { __playground: View }).__playground.frame?.kv?.clerks.some((c) => c.last === 'Get "y.z" → "5"'), undefined, { timeout: 20_000 });
+    v = await view();
+    expect(v.frame!.kv!.verdict).toMatchObject({ result: 'Ok', operations: 6 });
+    // The calls are in the address, so a link replays them (the key's dot escaped).
+    expect(v.actions.filter((a) => a.kind === 'kv').map((a) => (a.kind === 'kv' ? `${a.op} ${a.key} ${a.value}` : ''))).toEqual(['Put y.z 5', 'Get y.z ']);
+    expect(new URL(page.url()).searchParams.get('a')).toMatch(/^kv\.Put\.y%2Ez\.5@\d+,kv\.Get\.y%2Ez\.@\d+$/);
+
+    // The docs' second picture: the scene at half speed, paused just after the leader crashed.
+    await page.goto(`${server!.url}?seed=7&scene=kv&servers=5&speed=0.5`);
+    await page.waitForFunction(() => ((window as unknown as { __playground: View }).__playground.frame?.timeMs ?? 0) > 1180, undefined, { timeout: 30_000 });
+    await page.click('#play');
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: process.env.LAB_UPDATE_DOCS === '1' ? join(root, 'docs', 'playground-kv.png') : join(artifacts, 'playground-kv.png') });
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 120_000);
+
+  it('turns the kv scenes off for the handout\'s kvraft skeleton, and for no kvraft at all', async () => {
+    for (const [base, status, text] of [
+      [skeletonServer!.url, 'skeleton', /kvraft\/client\.ts is still the skeleton/],
+      [noKvServer!.url, 'absent', /no key\/value service: playground\/tests\/fixtures\/no-such-kvraft\.ts is not in this folder/],
+    ] as const) {
+      const errors: string[] = [];
+      const page = await open('seed=7&scene=kv&speed=1', errors, base);
+      await page.waitForFunction(() => (window as unknown as { __playground: View }).__playground.kvProbe !== undefined, undefined, { timeout: 30_000 });
+      const v = await read(page);
+      expect(v.kvProbe).toMatchObject({ status, text: expect.stringMatching(text) });
+      // A Raft-only page: the first Raft scene, the reason said, the kv scenes not offered.
+      expect(await page.locator('#scene').inputValue()).toBe('election');
+      expect(await page.locator('#kv-status').innerText()).toBe('key/value scenes off');
+      expect(await page.locator('#verdict').innerText()).toMatch(/The key\/value scenes are off: /);
+      expect(await page.locator('#scene option[value="kv"]').isDisabled()).toBe(true);
+      expect(await page.locator('#raft-form').isVisible()).toBe(true);
+      await page.waitForFunction(() => (window as unknown as { __playground: View }).__playground.marks.some((m) => m.kind === 'pass'), undefined, { timeout: 20_000 });
+      expect(errors).toEqual([]);
+      await page.close();
+    }
   }, 120_000);
 
   it('shows a recorded failed run at the moment of its failure, and plays it back and forth', async () => {
