@@ -112,10 +112,13 @@ function raftPlugin(raftFile: string): esbuild.Plugin {
   };
 }
 
-function options(bundle: BundleOptions = {}): esbuild.BuildOptions {
+/** The two bundles: the page (no student code) and the worker (the student's code and the simulator). */
+const entries = { page: join(here, 'browser', 'page.ts'), worker: join(here, 'browser', 'worker.ts') };
+
+function options(bundle: BundleOptions = {}, entryPoints: Record<string, string> = entries): esbuild.BuildOptions {
   return {
     absWorkingDir: projectRoot,
-    entryPoints: { page: join(here, 'browser', 'page.ts'), worker: join(here, 'browser', 'worker.ts') },
+    entryPoints,
     bundle: true,
     format: 'iife',
     platform: 'browser',
@@ -131,11 +134,19 @@ function options(bundle: BundleOptions = {}): esbuild.BuildOptions {
   };
 }
 
+function outputs(result: esbuild.BuildResult): BuiltFile[] {
+  return (result.outputFiles ?? []).map((f) => ({ path: relative(join(projectRoot, 'out'), f.path), contents: f.contents }));
+}
+
+/** The project files a build read. */
+function inputsOf(result: esbuild.BuildResult): string[] {
+  return Object.keys(result.metafile?.inputs ?? {}).filter((p) => !p.includes('node_modules')).map((p) => resolve(projectRoot, p));
+}
+
 function collect(result: esbuild.BuildResult, started: number): BuildResult {
-  const files: BuiltFile[] = (result.outputFiles ?? []).map((f) => ({ path: relative(join(projectRoot, 'out'), f.path), contents: f.contents }));
+  const files = outputs(result);
   files.push({ path: 'index.html', contents: readFileSync(join(here, 'browser', 'index.html')) });
-  const inputs = Object.keys(result.metafile?.inputs ?? {}).filter((p) => !p.includes('node_modules')).map((p) => resolve(projectRoot, p));
-  return { files, errors: result.errors.map(formatMessage), inputs, ms: performance.now() - started };
+  return { files, errors: result.errors.map(formatMessage), inputs: inputsOf(result), ms: performance.now() - started };
 }
 
 function failed(e: unknown, started: number): BuildResult {
@@ -155,21 +166,58 @@ export async function buildOnce(bundle: BundleOptions = {}): Promise<BuildResult
 
 /** An incremental builder: each rebuild reuses the last one's work. */
 export interface Builder {
-  rebuild(): Promise<BuildResult>;
+  /**
+   * Builds again. With the files saved since the last build, the page's bundle is rebuilt only
+   * if one of them is among its inputs (a save of the student's code rebuilds the worker alone).
+   */
+  rebuild(changed?: readonly string[]): Promise<BuildResult>;
   dispose(): Promise<void>;
 }
 
+/** One bundle kept warm: its esbuild context, its last good output and what it read. */
+interface WarmBundle {
+  context: esbuild.BuildContext;
+  files: BuiltFile[];
+  inputs: Set<string>;
+  built: boolean;
+}
+
+/**
+ * Two esbuild contexts, kept warm between saves: the page's and the worker's. A save of the
+ * student's code (which only the worker holds) rebuilds the worker's bundle alone.
+ */
 export async function makeBuilder(bundle: BundleOptions = {}): Promise<Builder> {
-  const context = await esbuild.context(options(bundle));
+  const warm: WarmBundle[] = await Promise.all(
+    Object.entries(entries).map(async ([name, path]) => ({ context: await esbuild.context(options(bundle, { [name]: path })), files: [], inputs: new Set<string>(), built: false })),
+  );
   return {
-    async rebuild() {
+    async rebuild(changed) {
       const started = performance.now();
-      try {
-        return collect(await context.rebuild(), started);
-      } catch (e) {
-        return failed(e, started);
-      }
+      const stale = warm.filter((b) => !b.built || changed === undefined || changed.some((p) => b.inputs.has(p)));
+      const results = await Promise.all(
+        stale.map(async (b) => {
+          try {
+            const result = await b.context.rebuild();
+            if (result.errors.length > 0) throw Object.assign(new Error('build failed'), { errors: result.errors });
+            b.files = outputs(result);
+            b.inputs = new Set(inputsOf(result));
+            b.built = true;
+            return { errors: [] };
+          } catch (e) {
+            // The last good files stay; the next rebuild of this bundle tries again.
+            b.built = false;
+            return { errors: failed(e, started).errors };
+          }
+        }),
+      );
+      const errors = results.flatMap((r) => r.errors);
+      if (errors.length > 0) return { files: [], errors, inputs: [], ms: performance.now() - started };
+      const files = warm.flatMap((b) => b.files);
+      files.push({ path: 'index.html', contents: readFileSync(join(here, 'browser', 'index.html')) });
+      return { files, errors: [], inputs: [...new Set(warm.flatMap((b) => [...b.inputs]))], ms: performance.now() - started };
     },
-    dispose: () => context.dispose(),
+    dispose: async () => {
+      await Promise.all(warm.map((b) => b.context.dispose()));
+    },
   };
 }

@@ -5,7 +5,7 @@
  */
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import { watch, type FSWatcher } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { makeBuilder, type BuildResult, type BuiltFile, type BundleOptions } from './build.ts';
 
 const types: Record<string, string> = {
@@ -47,13 +47,17 @@ export async function servePlayground(options: ServeOptions): Promise<Playground
   let timer: NodeJS.Timeout | undefined;
   let building: Promise<void> | undefined;
   let again = false;
+  /** Files saved since the last build began. */
+  let changed = new Set<string>();
 
   const announce = (res: ServerResponse): void => {
     res.write(`event: build\ndata: ${JSON.stringify({ version, errors })}\n\n`);
   };
 
   const rebuild = async (): Promise<void> => {
-    const result = await builder.rebuild();
+    const saved = [...changed];
+    changed = new Set();
+    const result = await builder.rebuild(saved);
     lastBuildMs = result.ms;
     errors = result.errors;
     if (errors.length === 0) {
@@ -65,7 +69,9 @@ export async function servePlayground(options: ServeOptions): Promise<Playground
     for (const res of clients) announce(res);
   };
 
-  const schedule = (): void => {
+  /** Rebuilds soon; `path` is the file saved (none: a build that was waiting for the last one). */
+  const schedule = (path?: string): void => {
+    if (path !== undefined) changed.add(path);
     if (timer !== undefined) clearTimeout(timer);
     timer = setTimeout(() => {
       timer = undefined;
@@ -89,7 +95,7 @@ export async function servePlayground(options: ServeOptions): Promise<Playground
       if (watchers.has(dir)) continue;
       try {
         const w = watch(dir, (_event, name) => {
-          if (name !== null && /\.(ts|html)$/.test(name)) schedule();
+          if (name !== null && /\.(ts|html)$/.test(name)) schedule(join(dir, name));
         });
         watchers.set(dir, w);
       } catch {

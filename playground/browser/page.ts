@@ -205,8 +205,10 @@ function adopt(w: RunWorker): void {
 }
 
 // ---------------------------------------------------------------------------------------
-// Checkpoints: paused copies of the run at its start and every 10 simulated seconds, replayed
-// in the background, so that going back replays at most 10 s instead of the whole run.
+// Checkpoints: paused copies of the run at its start, every 5 simulated seconds of its first
+// minute and every 20 s of its second, replayed in the background, so that going back replays
+// at most 5 s (20 s later on) instead of the whole run. Each costs a worker, and building the
+// one at t replays t from the seed: denser ones would take memory and time from the animation.
 
 interface Checkpoint {
   timeMs: number;
@@ -217,8 +219,7 @@ interface Checkpoint {
   marks: Mark[];
 }
 
-const checkpointEveryMs = 10_000;
-const checkpointsMax = 12;
+const checkpointTimesMs = [...Array.from({ length: 13 }, (_, k) => k * 5_000), 80_000, 100_000, 120_000];
 let checkpoints: Checkpoint[] = [];
 /** No checkpoint beyond a point where the run hung: it would hang too. */
 let hangAtMs = Number.POSITIVE_INFINITY;
@@ -239,9 +240,8 @@ function dropCheckpoints(keep: (c: Checkpoint) => boolean = () => false): void {
 /** Starts building the next missing checkpoint, one at a time. */
 function buildCheckpoint(): void {
   if (recorded !== undefined || checkpoints.some((c) => !c.ready) || view.hung) return;
-  // k = 0: the run's start, so that even going back to the first seconds skips starting a worker.
-  for (let k = 0; k <= checkpointsMax; k++) {
-    const timeMs = k * checkpointEveryMs;
+  // The first is the run's start, so that even going back to the first seconds skips starting a worker.
+  for (const timeMs of checkpointTimesMs) {
     if (timeMs > view.maxTimeMs || timeMs >= hangAtMs) return;
     if (checkpoints.some((c) => c.timeMs === timeMs)) continue;
     const cp: Checkpoint = { timeMs, worker: makeWorker(), frame: undefined, ready: false, flights: [], marks: [] };
