@@ -329,10 +329,10 @@ describe('playground in headless Chromium', () => {
     expect(v.actions.filter((a) => a.kind === 'kv').map((a) => (a.kind === 'kv' ? `${a.op} ${a.key} ${a.value}` : ''))).toEqual(['Put y.z 5', 'Get y.z ']);
     expect(new URL(page.url()).searchParams.get('a')).toMatch(/^kv\.Put\.y%2Ez\.5@\d+,kv\.Get\.y%2Ez\.@\d+$/);
 
-    // The docs' second picture: the scene at half speed, paused just after the leader crashed.
-    await page.goto(`${server!.url}?seed=7&scene=kv&servers=5&speed=0.5`);
-    await page.waitForFunction(() => ((window as unknown as { __playground: View }).__playground.frame?.timeMs ?? 0) > 1180, undefined, { timeout: 30_000 });
-    await page.click('#play');
+    // The docs' second picture: the scene at 1/10 speed, paused while C1 retries at the new leader.
+    await page.goto(`${server!.url}?seed=7&scene=kv&servers=5&speed=0.1`);
+    await page.waitForFunction(() => ((window as unknown as { __playground: View }).__playground.frame?.timeMs ?? 0) > 1190, undefined, { timeout: 60_000, polling: 10 });
+    await page.keyboard.press(' ');
     await page.waitForTimeout(300);
     await page.screenshot({ path: process.env.LAB_UPDATE_DOCS === '1' ? join(root, 'docs', 'playground-kv.png') : join(artifacts, 'playground-kv.png') });
     expect(errors).toEqual([]);
