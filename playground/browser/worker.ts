@@ -18,6 +18,8 @@ setWarningSink((text) => post({ type: 'log', text }));
 
 /** Frames at most this often while running (ms of real time): the page draws at 60 fps. */
 const frameEveryMs = 16;
+/** While no event fires, a frame this often (the page animates between events on its own). */
+const quietFrameEveryMs = 250;
 
 type Mode = 'play' | 'paused' | 'step' | 'target';
 
@@ -33,6 +35,8 @@ class Pacer implements SessionHost {
   private anchorWallMs = 0;
   private anchorSimMs = 0;
   private lastFrameWallMs = 0;
+  /** Events fired when the last frame was sent. */
+  private lastFrameEvents = -1;
   private shownSimMs = 0;
   private wake: ReturnType<typeof realSetTimeout> | undefined;
   /** In step mode: the one event was fired; pause at the next stop. */
@@ -133,7 +137,9 @@ class Pacer implements SessionHost {
           return this.fire(release);
         }
         this.shownSimMs = Math.max(this.shownSimMs, simNow);
-        if (wall - this.lastFrameWallMs >= frameEveryMs) this.sendFrame(false);
+        // Between events the page moves the picture on by itself: a frame only if one fired, or now and then.
+        const news = this.session.eventsFired !== this.lastFrameEvents;
+        if (wall - this.lastFrameWallMs >= (news ? frameEveryMs : quietFrameEveryMs)) this.sendFrame(false);
         const waitMs = Math.min(frameEveryMs, Math.max(0, (next - simNow) / this.speed));
         this.wake = realSetTimeout(() => {
           this.wake = undefined;
@@ -156,6 +162,7 @@ class Pacer implements SessionHost {
   sendFrame(paused: boolean): void {
     if (this.session === undefined) return;
     this.lastFrameWallMs = realPerformanceNow();
+    this.lastFrameEvents = this.session.eventsFired;
     post({ type: 'frame', frame: this.session.frame(this.shownSimMs), paused });
   }
 }
