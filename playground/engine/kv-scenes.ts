@@ -23,6 +23,14 @@ async function callAndWait(ctx: SceneContext, op: KvOpName, key: string, value: 
   return call;
 }
 
+/** What a read of x other than "abc" says about the service. */
+function whatWentWrong(value: string): string {
+  const count = (part: string): number => value.split(part).length - 1;
+  if (count('c') > 1 || count('b') > 1) return 'a retried Append was applied twice (no duplicate detection?)';
+  if (count('a') === 0 || count('b') === 0 || count('c') === 0) return 'a write that returned is missing';
+  return 'the writes were applied out of order';
+}
+
 function judge(ctx: SceneContext): void {
   const verdict = ctx.kvVerdict();
   if (verdict === undefined) return;
@@ -66,7 +74,7 @@ export const kvScene: Scene = {
     const get = await callAndWait(ctx, 'Get', 'x', '', 0, 'after the leader change');
     if (get === undefined) return;
     if (get.value === 'abc') ctx.pass('Get x returned "abc": no write lost, none applied twice');
-    else ctx.fail(`Get x returned ${JSON.stringify(get.value)}, expected "abc": ${get.value !== undefined && get.value.length > 3 ? 'a retried Append was applied twice (no duplicate detection?)' : 'a write that returned was lost'}`);
+    else ctx.fail(`Get x returned ${JSON.stringify(get.value)}, expected "abc": ${whatWentWrong(get.value ?? '')}`);
     ctx.say(`S${old} comes back; its Raft catches up, and its KVServer applies what it missed.`);
     ctx.restart(old);
     const caughtUp = await ctx.waitFor(() => ctx.applied(old) >= ctx.applied(next), commitLimitMs);
