@@ -12,6 +12,8 @@ import type { RunOutcome } from '../tester/runner.ts';
 const files = ['2A', '2B', '2C', '2D'].map((part) => pathToFileURL(new URL(`../raft/tests/${part}.test.ts`, import.meta.url).pathname).href);
 const baseSeed = process.env.LAB_SEED ?? '1';
 const parallel = Math.max(1, Number(process.env.LAB_BENCH_PARALLEL ?? 2));
+/** How many of the slowest tests to list on stderr. */
+const slowestShown = 6;
 
 const lister = new TestWorker();
 const jobs: { file: string; name: string }[] = [];
@@ -33,6 +35,10 @@ await Promise.all(
 );
 const wallS = (performance.now() - start) / 1000;
 
+// Where the time goes: the slowest tests first, on stderr so the name=value lines stay clean.
+for (const o of [...outcomes].sort((a, b) => b.realMs - a.realMs).slice(0, slowestShown)) {
+  console.error(`${(o.realMs / 1000).toFixed(1).padStart(6)} s real  ${(o.elapsedMs / 1000).toFixed(1).padStart(6)} s simulated  ${o.name}`);
+}
 const failed = outcomes.filter((o) => !o.ok);
 for (const o of failed) console.error(`FAIL ${o.name}: ${o.report?.check}: ${o.report?.message}`);
 const simulatedS = outcomes.reduce((sum, o) => sum + o.elapsedMs, 0) / 1000;

@@ -1,4 +1,4 @@
-import { currentRuntime, sleep, debug, type Rng } from '../sim/index.ts';
+import { currentRuntime, sleep, debug } from '../sim/index.ts';
 import { activeSchedule, type MessageChoices } from '../schedule/index.ts';
 import { encodeMessage, decodeMessage, messageView, argsSite, type WireMessage } from './wire.ts';
 import type { Server } from './service.ts';
@@ -99,11 +99,43 @@ const livenessCheckMs = 100;
 const hopLatencyMsMin = 0.02;
 const hopLatencyMsMax = 1;
 
-interface WaitingCall {
-  isServerDead: () => boolean;
-  resolve: (bytes: WireMessage | null) => void;
-  finished: boolean;
-  deadlineMs: number;
+/** A call whose handler is still running: what its liveness checks look at. */
+class WaitingCall {
+  resolve: (bytes: WireMessage | null) => void = ignoreReply;
+  finished = false;
+  deadlineMs = 0;
+  constructor(
+    private readonly network: Network,
+    private readonly endName: EndName,
+    private readonly serverName: ServerName,
+    private readonly server: Server,
+  ) {}
+
+  isServerDead(): boolean {
+    return this.network.isServerDead(this.endName, this.serverName, this.server);
+  }
+}
+
+function ignoreReply(): void {}
+
+/** The HandledRpc an observer sees; its getters read the messages in place. */
+class Handled implements HandledRpc {
+  constructor(
+    readonly id: number,
+    readonly svcMeth: string,
+    readonly end: EndName,
+    readonly server: ServerName,
+    private readonly argsMessage: WireMessage,
+    private readonly replyMessage: WireMessage,
+  ) {}
+
+  args(): unknown {
+    return messageView(this.argsMessage);
+  }
+
+  reply(): unknown {
+    return messageView(this.replyMessage);
+  }
 }
 
 class End implements ClientEnd {
@@ -266,8 +298,12 @@ export class Network {
     return true;
   }
 
+  /**
+   * One trip: the request's hop (and, unreliable, its delay or loss), the handler, the reply's
+   * fates and hop. Resolves to the reply, or null for no reply. The plain case (reliable, no
+   * hooks, a handler that returns at once) sets two timers and builds no closure.
+   */
   private async deliver(id: number, endName: EndName, svcMeth: string, argsBytes: WireMessage): Promise<WireMessage | null> {
-    const rng = currentRuntime().rng;
     const enabled = this.enabled.get(endName) === true;
     const serverName = this.connections.get(endName) ?? null;
     const server = serverName === null ? undefined : this.servers.get(serverName);
@@ -278,10 +314,10 @@ export class Network {
       return this.timeOut(id, svcMeth, endName, serverName ?? undefined);
     }
     // The fates of this trip come from the run's schedule, which can edit them (else from the run's generator).
-    const fates = reliable && !longReordering ? plainFates : this.fatesOf(rng, svcMeth, endName, serverName, argsBytes);
-    const requestDelayMs = (reliable ? 0 : fates.pick('request-delay', (int) => int(unreliableDelayMsMax), 0)) + this.hopMs();
+    const fates = reliable && !longReordering ? plainFates : this.fatesOf(svcMeth, endName, serverName, argsBytes);
+    const requestDelayMs = (reliable ? 0 : fates.pick('request-delay', drawRequestDelay, 0)) + this.hopMs();
     if (requestDelayMs > 0) await sleep(requestDelayMs);
-    if (!reliable && fates.pick('request-drop', (int) => int(1000) < dropRequestPerMille, false)) {
+    if (!reliable && fates.pick('request-drop', drawRequestDrop, false)) {
       this.observe(id, 'request-dropped', svcMeth, endName, serverName);
       return null;
     }
@@ -297,17 +333,15 @@ export class Network {
       }
     }
     this.observe(id, 'delivered', svcMeth, endName, serverName);
-    const isServerDead = (): boolean => this.enabled.get(endName) !== true || this.servers.get(serverName) !== server;
-    const replyBytes = await this.awaitHandler(server.dispatchMessage(svcMeth, argsBytes, String(serverName)), isServerDead);
-    if (replyBytes === null || isServerDead()) {
+    const handled = server.dispatchMessage(svcMeth, argsBytes, String(serverName));
+    // A handler that returned at once needs no liveness checks: they only matter while one runs.
+    const replyBytes = handled instanceof Promise ? await this.awaitHandler(handled, new WaitingCall(this, endName, serverName, server)) : handled;
+    if (replyBytes === null || this.isServerDead(endName, serverName, server)) {
       this.observe(id, 'server-dead', svcMeth, endName, serverName);
       return null;
     }
-    if (this.handledObserver !== undefined) {
-      const reply = replyBytes;
-      this.handledObserver({ id, svcMeth, end: endName, server: serverName, args: () => messageView(argsBytes), reply: () => messageView(reply) });
-    }
-    if (!reliable && fates.pick('reply-drop', (int) => int(1000) < dropReplyPerMille, false)) {
+    if (this.handledObserver !== undefined) this.handledObserver(new Handled(id, svcMeth, endName, serverName, argsBytes, replyBytes));
+    if (!reliable && fates.pick('reply-drop', drawReplyDrop, false)) {
       this.observe(id, 'reply-dropped', svcMeth, endName, serverName, replyBytes.length);
       return null;
     }
@@ -322,11 +356,10 @@ export class Network {
         await sleep(verdict.delayMs);
       }
     }
-    const reorderMs = longReordering ? fates.pick('reply-reorder', (int) => (int(reorderOutOf) < reorderBelow ? reorderBaseMs + int(1 + int(reorderSpreadMs)) : 0), 0) : 0;
+    const reorderMs = longReordering ? fates.pick('reply-reorder', drawReorderDelay, 0) : 0;
     if (reorderMs > 0) {
-      const ms = reorderMs;
-      this.observe(id, 'reply-delayed', svcMeth, endName, serverName, replyBytes.length, ms);
-      await sleep(ms);
+      this.observe(id, 'reply-delayed', svcMeth, endName, serverName, replyBytes.length, reorderMs);
+      await sleep(reorderMs);
     }
     const replyDelayMs = this.hopMs();
     if (replyDelayMs > 0) await sleep(replyDelayMs);
@@ -335,10 +368,18 @@ export class Network {
     return replyBytes;
   }
 
+  /** labrpc's check while a handler runs: the end was disabled or the server deleted or replaced since the call began. */
+  isServerDead(endName: EndName, serverName: ServerName, server: Server): boolean {
+    return this.enabled.get(endName) !== true || this.servers.get(serverName) !== server;
+  }
+
   /** The fates of one trip: the schedule's, named after the message, or plain draws from `rng` outside scheduled runs. */
-  private fatesOf(rng: Rng, svcMeth: string, end: EndName, server: ServerName, argsBytes: WireMessage): MessageChoices {
+  private fatesOf(svcMeth: string, end: EndName, server: ServerName, argsBytes: WireMessage): MessageChoices {
     const schedule = activeSchedule();
-    if (schedule === undefined) return { pick: (_kind, draw) => draw((n) => rng.int(n)) };
+    if (schedule === undefined) {
+      const rng = currentRuntime().rng;
+      return { pick: (_kind, draw) => draw((n) => rng.int(n)) };
+    }
     return schedule.message({ svcMeth, end, server, readTerm: () => termOf(argsBytes) });
   }
 
@@ -363,9 +404,9 @@ export class Network {
    * deadline (deadlines are always now + 100 ms, so appending keeps it sorted) behind a single
    * timer: a timer per RPC would cost more than the RPC.
    */
-  private awaitHandler(handler: Promise<WireMessage>, isServerDead: () => boolean): Promise<WireMessage | null> {
+  private awaitHandler(handler: Promise<WireMessage>, waiting: WaitingCall): Promise<WireMessage | null> {
     return new Promise((resolve, reject) => {
-      const waiting: WaitingCall = { isServerDead, resolve, finished: false, deadlineMs: 0 };
+      waiting.resolve = resolve;
       this.enqueueCheck(waiting);
       handler.then(
         (bytes) => {
@@ -425,6 +466,12 @@ export class Network {
 
 /** A reliable trip has no fates to choose. */
 const plainFates: MessageChoices = { pick: (_kind, _draw, neutral) => neutral };
+
+/** labrpc's draws for one trip, each given the generator's `int` (kept out of the call path: a closure per message costs). */
+const drawRequestDelay = (int: (n: number) => number): number => int(unreliableDelayMsMax);
+const drawRequestDrop = (int: (n: number) => number): boolean => int(1000) < dropRequestPerMille;
+const drawReplyDrop = (int: (n: number) => number): boolean => int(1000) < dropReplyPerMille;
+const drawReorderDelay = (int: (n: number) => number): number => (int(reorderOutOf) < reorderBelow ? reorderBaseMs + int(1 + int(reorderSpreadMs)) : 0);
 
 /** The `Term` of a request's arguments, when it has a numeric one (Figure 2's name). */
 function termOf(args: WireMessage): number | undefined {
