@@ -277,13 +277,21 @@ export class Network {
     this.done = true;
   }
 
-  /** @internal Used by ClientEnd.Call. */
-  async call(end: End, svcMeth: string, args: object, reply: object): Promise<boolean> {
-    if (typeof svcMeth !== 'string') throw new TypeError(`Call(svcMeth, args, reply): svcMeth must be a string like "Raft.RequestVote", got ${typeof svcMeth}`);
-    if (args === null || typeof args !== 'object') throw new TypeError(`Call("${svcMeth}", args, reply): args must be an object, got ${args === null ? 'null' : typeof args}`);
-    if (reply === null || typeof reply !== 'object') throw new TypeError(`Call("${svcMeth}", args, reply): reply must be an object to fill in, got ${reply === null ? 'null' : typeof reply}`);
-    if (this.done) return false;
-    const argsBytes = encodeMessage(args, argsSite(svcMeth));
+  /**
+   * @internal Used by ClientEnd.Call. Not an async function: the trip's own promise is the
+   * call's (one promise less per RPC); bad arguments still reject instead of throwing.
+   */
+  call(end: End, svcMeth: string, args: object, reply: object): Promise<boolean> {
+    if (typeof svcMeth !== 'string') return Promise.reject(new TypeError(`Call(svcMeth, args, reply): svcMeth must be a string like "Raft.RequestVote", got ${typeof svcMeth}`));
+    if (args === null || typeof args !== 'object') return Promise.reject(new TypeError(`Call("${svcMeth}", args, reply): args must be an object, got ${args === null ? 'null' : typeof args}`));
+    if (reply === null || typeof reply !== 'object') return Promise.reject(new TypeError(`Call("${svcMeth}", args, reply): reply must be an object to fill in, got ${reply === null ? 'null' : typeof reply}`));
+    if (this.done) return Promise.resolve(false);
+    let argsBytes: WireMessage;
+    try {
+      argsBytes = encodeMessage(args, argsSite(svcMeth));
+    } catch (e) {
+      return Promise.reject(e);
+    }
     if (end.deleted && !this.warnedDeleted.has(end.name)) {
       this.warnedDeleted.add(end.name);
       process.stderr.write(`labrpc warning: Call("${svcMeth}") on end ${String(end.name)}, which was deleted; it will always return false. Use the ends the tester gives the new instance.\n`);
@@ -292,18 +300,15 @@ export class Network {
     this.bytes += argsBytes.length;
     const id = this.nextRpcId++;
     this.observe(id, 'sent', svcMeth, end.name, undefined, argsBytes.length);
-    const replyBytes = await this.deliver(id, end.name, svcMeth, argsBytes);
-    if (replyBytes === null) return false;
-    Object.assign(reply, decodeMessage(replyBytes));
-    return true;
+    return this.deliver(id, end.name, svcMeth, argsBytes, reply);
   }
 
   /**
    * One trip: the request's hop (and, unreliable, its delay or loss), the handler, the reply's
-   * fates and hop. Resolves to the reply, or null for no reply. The plain case (reliable, no
-   * hooks, a handler that returns at once) sets two timers and builds no closure.
+   * fates and hop. Fills `reply` and resolves true, or false for no reply. The plain case
+   * (reliable, no hooks, a handler that returns at once) sets two timers and builds no closure.
    */
-  private async deliver(id: number, endName: EndName, svcMeth: string, argsBytes: WireMessage): Promise<WireMessage | null> {
+  private async deliver(id: number, endName: EndName, svcMeth: string, argsBytes: WireMessage, reply: object): Promise<boolean> {
     const enabled = this.enabled.get(endName) === true;
     const serverName = this.connections.get(endName) ?? null;
     const server = serverName === null ? undefined : this.servers.get(serverName);
@@ -311,7 +316,8 @@ export class Network {
     const longReordering = this.longReordering;
 
     if (!enabled || serverName === null || server === undefined || server === null) {
-      return this.timeOut(id, svcMeth, endName, serverName ?? undefined);
+      await this.timeOut(id, svcMeth, endName, serverName ?? undefined);
+      return false;
     }
     // The fates of this trip come from the run's schedule, which can edit them (else from the run's generator).
     const fates = reliable && !longReordering ? plainFates : this.fatesOf(svcMeth, endName, serverName, argsBytes);
@@ -319,13 +325,13 @@ export class Network {
     if (requestDelayMs > 0) await sleep(requestDelayMs);
     if (!reliable && fates.pick('request-drop', drawRequestDrop, false)) {
       this.observe(id, 'request-dropped', svcMeth, endName, serverName);
-      return null;
+      return false;
     }
     if (this.interceptor !== undefined) {
       const verdict = this.interceptor({ id, svcMeth, end: endName, server: serverName, direction: 'request', content: () => messageView(argsBytes) });
       if (verdict === 'drop') {
         this.observe(id, 'request-dropped', svcMeth, endName, serverName);
-        return null;
+        return false;
       }
       if (verdict !== undefined && verdict !== 'deliver') {
         this.observe(id, 'request-delayed', svcMeth, endName, serverName, undefined, verdict.delayMs);
@@ -338,18 +344,18 @@ export class Network {
     const replyBytes = handled instanceof Promise ? await this.awaitHandler(handled, new WaitingCall(this, endName, serverName, server)) : handled;
     if (replyBytes === null || this.isServerDead(endName, serverName, server)) {
       this.observe(id, 'server-dead', svcMeth, endName, serverName);
-      return null;
+      return false;
     }
     if (this.handledObserver !== undefined) this.handledObserver(new Handled(id, svcMeth, endName, serverName, argsBytes, replyBytes));
     if (!reliable && fates.pick('reply-drop', drawReplyDrop, false)) {
       this.observe(id, 'reply-dropped', svcMeth, endName, serverName, replyBytes.length);
-      return null;
+      return false;
     }
     if (this.interceptor !== undefined) {
       const verdict = this.interceptor({ id, svcMeth, end: endName, server: serverName, direction: 'reply', content: () => messageView(replyBytes) });
       if (verdict === 'drop') {
         this.observe(id, 'reply-dropped', svcMeth, endName, serverName, replyBytes.length);
-        return null;
+        return false;
       }
       if (verdict !== undefined && verdict !== 'deliver') {
         this.observe(id, 'reply-delayed', svcMeth, endName, serverName, replyBytes.length, verdict.delayMs);
@@ -365,7 +371,8 @@ export class Network {
     if (replyDelayMs > 0) await sleep(replyDelayMs);
     this.bytes += replyBytes.length;
     this.observe(id, 'replied', svcMeth, endName, serverName, replyBytes.length);
-    return replyBytes;
+    Object.assign(reply, decodeMessage(replyBytes));
+    return true;
   }
 
   /** labrpc's check while a handler runs: the end was disabled or the server deleted or replaced since the call began. */
@@ -390,12 +397,11 @@ export class Network {
   }
 
   /** No reply from an unreachable server: the caller waits as labrpc makes it wait, then gets false. */
-  private async timeOut(id: number, svcMeth: string, endName: EndName, serverName: ServerName | undefined): Promise<null> {
+  private async timeOut(id: number, svcMeth: string, endName: EndName, serverName: ServerName | undefined): Promise<void> {
     const rng = currentRuntime().rng;
     const ms = this.longDelays ? rng.int(longDelayMsMax) : rng.int(shortDelayMsMax);
     await sleep(ms);
     this.observe(id, 'unreachable', svcMeth, endName, serverName, undefined, ms);
-    return null;
   }
 
   /**

@@ -76,9 +76,58 @@ type Role = 'follower' | 'candidate' | 'leader';
 interface PersistentState {
   currentTerm: number;
   votedFor: number;
-  log: LogEntry[];
+  /** The log after the snapshot, as consecutive encoded runs of entries (see EncodedLog). */
+  logChunks: Uint8Array[];
   lastIncludedIndex: number;
   lastIncludedTerm: number;
+}
+
+/** Log entries per chunk of the persisted log; chunk k holds Raft indices k*64+1 .. k*64+64. */
+const entriesPerChunk = 64;
+
+/**
+ * The log as persist() saves it: in chunks of entriesPerChunk entries, each encoded once and
+ * kept while it stays the same. Encoding the whole log on every persist() (every Start, every
+ * AppendEntries that adds entries) costs time in proportion to the log each time, and so time in
+ * proportion to the square of the commands over a long test; this way a persist() encodes the
+ * last chunk or two and copies the bytes of the others.
+ *
+ * No caller has to say what changed: this log's entries are never modified in place (the log is
+ * only appended to, cut and sliced), so a chunk is still good exactly while the log holds the
+ * very same entry objects, in the same places, as when the chunk was encoded.
+ */
+class EncodedLog {
+  /** By chunk number: the entries a chunk was encoded from, and its bytes. */
+  private chunks = new Map<number, { entries: LogEntry[]; bytes: Uint8Array }>();
+
+  /** The encoded chunks of `log`, whose first entry has Raft index `firstIndex`. */
+  encode(log: LogEntry[], firstIndex: number): Uint8Array[] {
+    const kept = new Map<number, { entries: LogEntry[]; bytes: Uint8Array }>();
+    const out: Uint8Array[] = [];
+    const lastIndex = firstIndex + log.length - 1;
+    for (let from = firstIndex; from <= lastIndex; ) {
+      const k = Math.floor((from - 1) / entriesPerChunk);
+      const to = Math.min((k + 1) * entriesPerChunk, lastIndex);
+      const position = from - firstIndex;
+      let chunk = this.chunks.get(k);
+      if (chunk === undefined || !sameEntries(chunk.entries, log, position, to - from + 1)) {
+        const entries = log.slice(position, position + to - from + 1);
+        chunk = { entries, bytes: encode(entries) };
+      }
+      kept.set(k, chunk);
+      out.push(chunk.bytes);
+      from = to + 1;
+    }
+    this.chunks = kept;
+    return out;
+  }
+}
+
+/** Whether log[position ..] holds exactly `entries` (the same objects). */
+function sameEntries(entries: LogEntry[], log: LogEntry[], position: number, count: number): boolean {
+  if (entries.length !== count) return false;
+  for (let i = 0; i < count; i++) if (entries[i] !== log[position + i]) return false;
+  return true;
 }
 
 /** A snapshot received from the leader that the applier still has to hand to the service. */
@@ -163,6 +212,8 @@ export class Raft {
   private lastIncludedTerm = 0;
   /** The latest snapshot (empty before the first). Save() replaces both, so every persist() re-saves it. */
   private snapshot: Uint8Array = new Uint8Array(0);
+  /** The log's encoding, kept between persist() calls. */
+  private readonly encodedLog = new EncodedLog();
 
   // Volatile state on all servers.
   private role: Role = 'follower';
@@ -248,7 +299,7 @@ export class Raft {
     const state: PersistentState = {
       currentTerm: this.currentTerm,
       votedFor: this.votedFor,
-      log: this.log,
+      logChunks: this.encodedLog.encode(this.log, this.lastIncludedIndex + 1),
       lastIncludedIndex: this.lastIncludedIndex,
       lastIncludedTerm: this.lastIncludedTerm,
     };
@@ -271,7 +322,7 @@ export class Raft {
     const state = decode<PersistentState>(data);
     this.currentTerm = state.currentTerm;
     this.votedFor = state.votedFor;
-    this.log = state.log;
+    this.log = state.logChunks.flatMap((chunk) => decode<LogEntry[]>(chunk));
     this.lastIncludedIndex = state.lastIncludedIndex;
     this.lastIncludedTerm = state.lastIncludedTerm;
     this.snapshot = this.persister.ReadSnapshot();
