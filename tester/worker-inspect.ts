@@ -68,6 +68,9 @@ export async function inspectStuckWorker(worker: Worker, options: InspectOptions
   }
 }
 
+/** Steps into the code under test from a pause in Node's own code (see pauseInCode). */
+const maxStepsIntoCode = 5;
+
 class WorkerInspector {
   private readonly session = new Session();
   private sessionId: string | undefined;
@@ -101,7 +104,7 @@ class WorkerInspector {
 
     await this.send('Debugger.enable');
     dbg('debugger');
-    const first = await this.pause();
+    const first = await this.pauseInCode();
     dbg('paused');
     await this.send('Runtime.evaluate', { expression: probeCall('start'), returnByValue: true });
     await this.send('Debugger.resume');
@@ -147,6 +150,28 @@ class WorkerInspector {
       this.pending.set(id, { resolve, reject });
       this.post('NodeWorker.sendMessageToWorker', { sessionId: this.sessionId, message: JSON.stringify({ id, method, params }) }).catch(reject);
     });
+  }
+
+  /**
+   * Pauses the thread and, if it stopped in Node's own code, steps on into the code that runs
+   * next (a few steps at most). The simulator fires its events from Node's immediate loop, which
+   * drains the microtask queue from JavaScript: a microtask spin is often caught there, one
+   * step before the spinning function.
+   */
+  private async pauseInCode(): Promise<CallFrame[]> {
+    let frames = await this.pause();
+    for (let step = 0; step < maxStepsIntoCode && frames.length > 0 && frames.every((f) => this.inNode(f)); step++) {
+      const paused = new Promise<CallFrame[]>((resolve) => {
+        this.pausedWaiter = resolve;
+      });
+      await this.send('Debugger.stepInto');
+      frames = await paused;
+    }
+    return frames;
+  }
+
+  private inNode(frame: CallFrame): boolean {
+    return (this.scripts.get(frame.location.scriptId)?.url ?? frame.url).startsWith('node:');
   }
 
   private pause(): Promise<CallFrame[]> {
