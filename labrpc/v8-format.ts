@@ -75,7 +75,7 @@ export function writeV8(value: unknown): Buffer | undefined {
   } finally {
     busy = false;
   }
-  const out = Buffer.allocUnsafe(pos);
+  const out = allocate(pos);
   out.set(buffer.subarray(0, pos));
   // Keep a huge scratch buffer only while it is used: one giant snapshot should not pin memory.
   if (buffer.length > 1 << 24) grow(1 << 16, false);
@@ -240,6 +240,11 @@ function arrayIndex(key: string): number {
     index = index * 10 + digit;
   }
   return index <= 0xfffffffe ? index : -1;
+}
+
+/** A Buffer, as v8.serialize returns, where there is one (a browser's Buffer shim has no allocUnsafe). */
+function allocate(bytes: number): Buffer {
+  return typeof Buffer.allocUnsafe === 'function' ? Buffer.allocUnsafe(bytes) : (new Uint8Array(bytes) as Buffer);
 }
 
 function reserve(bytes: number): void {
