@@ -1,5 +1,5 @@
 import { inspect } from 'node:util';
-import { asServer, Channel, now, randomInt, sleep } from '../sim/index.ts';
+import { asServer, Channel, drawingRng, now, randomInt, sleep } from '../sim/index.ts';
 import { Network, Server, Service, type ClientEnd } from '../labrpc/index.ts';
 import { Persister, encode, decode } from '../persister/index.ts';
 import { Make, type Raft, type ApplyMsg } from '../raft/raft.ts';
@@ -913,8 +913,11 @@ const base64url = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012345678
 
 /** A random string of n URL-safe base64 characters, from the run's seeded generator (Go's randstring). */
 export function randString(n: number): string {
+  // One generator for all n characters: finding the caller's stream takes a stack trace, and
+  // a 5000-character command would take 5000 of them.
+  const rng = drawingRng(currentRuntime(), randString);
   let s = '';
-  for (let k = 0; k < n; k++) s += base64url[randomInt(64)];
+  for (let k = 0; k < n; k++) s += base64url[rng.int(64)];
   return s;
 }
 
