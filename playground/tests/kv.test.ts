@@ -54,7 +54,10 @@ describe('the key/value service in the playground', () => {
     expect(frame.kv?.verdict).toMatchObject({ result: 'Ok', operations: 5 });
     const gets = frame.marks.filter((m) => m.kind === 'info' && /^C\d: Get "x"/.test(m.text));
     expect(gets).toHaveLength(2);
-    expect(frame.kv?.clerks.some((c) => /Get "x" → "123"|Get "x" → "213"/.test(c.last ?? ''))).toBe(true);
+    // The last Get sees the Put and C0's own Append; C1's Append "2" may still be under way
+    // (where it lands depends on the run's timing, which the simulator may refine).
+    const lastGet = frame.kv?.clerks.map((c) => /^Get "x" → "([^"]*)"$/.exec(c.last ?? '')?.[1]).find((v) => v !== undefined);
+    expect(['123', '213', '13']).toContain(lastGet);
   });
 
   it('marks a history that is not linearizable with porcupine\'s explanation', async () => {
