@@ -48,8 +48,11 @@ export class Bitset {
 /** Keys depend only on the index, so one table, grown on demand, serves every bitset. */
 let sharedKeys = new Int32Array(0);
 
-/** Deterministic keys (a hash of the index), so a check behaves the same on every run. */
-function zobristKeys(size: number): Int32Array {
+/**
+ * Zobrist keys for operations 0..size-1 (the table may be longer). Deterministic (a hash of
+ * the index), so a check behaves the same on every run.
+ */
+export function zobristKeys(size: number): Int32Array {
   if (size > sharedKeys.length) {
     const keys = new Int32Array(Math.max(size, 2 * sharedKeys.length));
     for (let i = 0; i < keys.length; i++) keys[i] = mix32(i + 1);

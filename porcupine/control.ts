@@ -11,3 +11,5 @@ export const ABORT = 1;
 export const HEARTBEAT = 2;
 /** Length of the control array. */
 export const CONTROL_CELLS = 3;
+/** How many search loop turns between looks at the clock and the control cells: a clock read costs far more than a turn. */
+export const TURNS_PER_CLOCK_READ = 1024;

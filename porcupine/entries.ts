@@ -43,20 +43,80 @@ export function buildEntryList<I, O>(operations: readonly Operation<I, O>[]): En
     inputs[i] = operation.input;
     outputs[i] = operation.output;
   }
-  // Calls in time order and returns in time order, then merged (calls first at equal times).
-  // Recorded histories are nearly sorted already, which the merge sort of Array#sort exploits.
-  const byCall = sortedIndices(calls);
-  const byReturn = sortedIndices(returns);
-
   const size = 2 * operationCount + 1;
   const operationOf = new Int32Array(size).fill(NONE);
   const matchOf = new Int32Array(size).fill(NONE);
   const next = new Int32Array(size);
   const prev = new Int32Array(size);
+  if (!placeByEncodedKeys(calls, returns, operationOf, matchOf)) placeByComparison(calls, returns, operationOf, matchOf);
+  for (let position = 0; position < size; position++) {
+    next[position] = position + 1;
+    prev[position] = position - 1;
+  }
+  next[size - 1] = NONE;
+  return { operationCount, inputs, outputs, operationOf, matchOf, next, prev };
+}
+
+/**
+ * Encoded keys stay below 2^50, so that key / n in floating point is never off by enough to
+ * cross an integer: `Math.floor` recovers the time slot exactly.
+ */
+const KEY_LIMIT = 2 ** 50;
+
+/**
+ * The usual case, integer times (a virtual clock, ns stamps, sequence numbers): each entry
+ * becomes one number, ((time - earliest) * 2 + isReturn) * n + operation, which orders
+ * exactly as the rule above, and the engine's native sort of a Float64Array orders them
+ * (a comparator called from the sort runs unoptimized on a cold check and cost more than the
+ * search). A `return` of Infinity counts as one past the latest finite time. Returns false,
+ * placing nothing, where the keys would not be exact integers (fractional or huge times).
+ */
+
+function placeByEncodedKeys(calls: Float64Array, returns: Float64Array, operationOf: Int32Array, matchOf: Int32Array): boolean {
+  const n = calls.length;
+  if (n === 0) return true;
+  let earliest = calls[0]!;
+  let latest = earliest;
+  for (let i = 0; i < n; i++) {
+    const call = calls[i]!;
+    const ret = returns[i]!;
+    if (call !== Math.floor(call) || (ret !== Math.floor(ret) && ret !== Infinity)) return false;
+    if (call < earliest) earliest = call;
+    if (call > latest) latest = call;
+    if (ret > latest && ret !== Infinity) latest = ret;
+  }
+  const never = latest + 1 - earliest;
+  if ((never + 1) * 2 * n > KEY_LIMIT) return false;
+  const keys = new Float64Array(2 * n);
+  for (let i = 0; i < n; i++) {
+    const ret = returns[i]!;
+    keys[2 * i] = (calls[i]! - earliest) * 2 * n + i;
+    keys[2 * i + 1] = ((ret === Infinity ? never : ret - earliest) * 2 + 1) * n + i;
+  }
+  keys.sort();
+  const callPosition = new Int32Array(n);
+  for (let k = 0; k < 2 * n; k++) {
+    const key = keys[k]!;
+    const slot = Math.floor(key / n);
+    const operation = key - slot * n;
+    const position = k + 1;
+    operationOf[position] = operation;
+    // The slot's low bit is isReturn (ToInt32 keeps the low bits of an exact integer).
+    if ((slot & 1) === 0) callPosition[operation] = position;
+    else matchOf[callPosition[operation]!] = position;
+  }
+  return true;
+}
+
+/** Any other times: calls in time order and returns in time order, merged (calls first at equal times). */
+function placeByComparison(calls: Float64Array, returns: Float64Array, operationOf: Int32Array, matchOf: Int32Array): void {
+  const operationCount = calls.length;
+  const byCall = sortedIndices(calls);
+  const byReturn = sortedIndices(returns);
   const callPosition = new Int32Array(operationCount);
   let c = 0;
   let r = 0;
-  for (let position = 1; position < size; position++) {
+  for (let position = 1; position <= 2 * operationCount; position++) {
     if (c < operationCount && (r === operationCount || calls[byCall[c]!]! <= returns[byReturn[r]!]!)) {
       const operation = byCall[c++]!;
       operationOf[position] = operation;
@@ -67,11 +127,6 @@ export function buildEntryList<I, O>(operations: readonly Operation<I, O>[]): En
       matchOf[callPosition[operation]!] = position;
     }
   }
-  for (let position = 0; position < size; position++) {
-    next[position] = position + 1 < size ? position + 1 : NONE;
-    prev[position] = position - 1;
-  }
-  return { operationCount, inputs, outputs, operationOf, matchOf, next, prev };
 }
 
 /** Indices 0..n-1 ordered by `times`, ties by index (a stable sort of the identity). */

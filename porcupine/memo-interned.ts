@@ -1,0 +1,114 @@
+/**
+ * The memo of explored configurations for models whose states compare by identity (the
+ * default `equal`): states are interned to small integers (see search-interned.ts), so a
+ * configuration is (linearized set, state id) and the table needs no call to the model.
+ *
+ * An open-addressing table in typed arrays; the bits of every recorded set live one after
+ * another in a single word pool. A configuration's hash mixes the set's Zobrist hash with
+ * its state id, so the many states one set can reach land in different slots.
+ */
+
+/** Slots start at this many and double when half full. */
+const initialCapacity = 1 << 10;
+
+export class InternedMemo {
+  private capacity = initialCapacity;
+  private mask = initialCapacity - 1;
+  private used = 0;
+  /** Per slot: the configuration's hash; meaningful where `wordsAt` is not -1. */
+  private hashes = new Int32Array(initialCapacity);
+  /** Per slot: offset of its bits in `pool`, or -1 for an empty slot. */
+  private wordsAt = new Int32Array(initialCapacity).fill(-1);
+  private stateIds = new Int32Array(initialCapacity);
+  private pool = new Uint32Array(1024);
+  private poolUsed = 0;
+  private wordCount = 1;
+
+  /**
+   * Empties the table for a partition whose sets take `wordCount` words, making room for
+   * about `expected` configurations (the table grows past it). Reuses the arrays: a cold
+   * check of many partitions would otherwise allocate and zero them once per partition.
+   */
+  reset(wordCount: number, expected: number): void {
+    this.wordCount = wordCount;
+    let capacity = this.capacity;
+    while (capacity < 2 * expected && capacity < 1 << 22) capacity *= 2;
+    if (capacity !== this.capacity) {
+      this.capacity = capacity;
+      this.hashes = new Int32Array(capacity);
+      this.wordsAt = new Int32Array(capacity);
+      this.stateIds = new Int32Array(capacity);
+    }
+    this.mask = this.capacity - 1;
+    this.wordsAt.fill(-1);
+    this.used = 0;
+    this.poolUsed = 0;
+    const poolWords = Math.min(wordCount * expected, 1 << 23);
+    if (this.pool.length < poolWords) this.pool = new Uint32Array(poolWords);
+  }
+
+  /**
+   * Records (set, state) and returns true, or returns false if it was already there.
+   * `words` and `setHash` are the set's bits and Zobrist hash. Copies the bits only when it
+   * records, so a hit allocates nothing.
+   */
+  addIfNew(words: Uint32Array, setHash: number, stateId: number): boolean {
+    const hash = (setHash ^ Math.imul(stateId + 1, 0x9e3779b1)) | 0;
+    const wordCount = this.wordCount;
+    const { hashes, wordsAt, stateIds, pool, mask } = this;
+    let slot = mix(hash) & mask;
+    for (;;) {
+      const at = wordsAt[slot]!;
+      if (at === -1) break;
+      if (hashes[slot] === hash && stateIds[slot] === stateId && sameWords(pool, at, words, wordCount)) return false;
+      slot = (slot + 1) & mask;
+    }
+    hashes[slot] = hash;
+    stateIds[slot] = stateId;
+    wordsAt[slot] = this.store(words);
+    if (++this.used * 2 > this.capacity) this.grow();
+    return true;
+  }
+
+  /** Appends the words to the pool; returns where they start. */
+  private store(words: Uint32Array): number {
+    const wordCount = this.wordCount;
+    if (this.poolUsed + wordCount > this.pool.length) {
+      const bigger = new Uint32Array(Math.max(2 * this.pool.length, this.poolUsed + wordCount));
+      bigger.set(this.pool.subarray(0, this.poolUsed));
+      this.pool = bigger;
+    }
+    const at = this.poolUsed;
+    this.pool.set(words, at);
+    this.poolUsed += wordCount;
+    return at;
+  }
+
+  private grow(): void {
+    const { hashes, wordsAt, stateIds, capacity } = this;
+    this.capacity = 2 * capacity;
+    this.mask = this.capacity - 1;
+    this.hashes = new Int32Array(this.capacity);
+    this.wordsAt = new Int32Array(this.capacity).fill(-1);
+    this.stateIds = new Int32Array(this.capacity);
+    for (let old = 0; old < capacity; old++) {
+      if (wordsAt[old] === -1) continue;
+      let slot = mix(hashes[old]!) & this.mask;
+      while (this.wordsAt[slot] !== -1) slot = (slot + 1) & this.mask;
+      this.hashes[slot] = hashes[old]!;
+      this.wordsAt[slot] = wordsAt[old]!;
+      this.stateIds[slot] = stateIds[old]!;
+    }
+  }
+}
+
+function sameWords(pool: Uint32Array, at: number, words: Uint32Array, wordCount: number): boolean {
+  for (let i = 0; i < wordCount; i++) if (pool[at + i] !== words[i]) return false;
+  return true;
+}
+
+/** Spreads a hash over the low bits that pick the slot. */
+function mix(hash: number): number {
+  const h = Math.imul(hash ^ (hash >>> 16), 0x85ebca6b);
+  return h ^ (h >>> 13);
+}
