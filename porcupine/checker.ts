@@ -15,6 +15,7 @@ import {
   validateOperations,
 } from './history.ts';
 import { fillDefaults } from './model.ts';
+import { stepsLikeKvModel } from './kv.ts';
 import { summarizePartition } from './partials.ts';
 import { searchInParallel } from './parallel.ts';
 import { searchPartition, type SearchOutcome } from './search.ts';
@@ -46,7 +47,7 @@ export function checkOperationsTimeout<S, I, O>(
   const deadline = deadlineAfter(timeoutMs);
   const full = fillDefaults(model);
   validateOperations(full, history);
-  return checkPartitions(full, partitionOperations(full, history), deadline, false).result;
+  return checkPartitions(full, partitionOperations(full, history), deadline, false, stepsLikeKvModel(model)).result;
 }
 
 /**
@@ -61,7 +62,7 @@ export function checkOperationsVerbose<S, I, O>(
   const deadline = deadlineAfter(timeoutMs);
   const full = fillDefaults(model);
   validateOperations(full, history);
-  return checkPartitions(full, partitionOperations(full, history), deadline, true);
+  return checkPartitions(full, partitionOperations(full, history), deadline, true, stepsLikeKvModel(model));
 }
 
 /** `checkOperations` for an event history. */
@@ -77,7 +78,7 @@ export function checkEventsTimeout<S, I, O>(
 ): CheckResult {
   const deadline = deadlineAfter(timeoutMs);
   const full = fillDefaults(model);
-  return checkPartitions(full, eventPartitions(full, events), deadline, false).result;
+  return checkPartitions(full, eventPartitions(full, events), deadline, false, stepsLikeKvModel(model)).result;
 }
 
 /**
@@ -91,7 +92,7 @@ export function checkEventsVerbose<S, I, O>(
 ): VerboseResult<I, O> {
   const deadline = deadlineAfter(timeoutMs);
   const full = fillDefaults(model);
-  return checkPartitions(full, eventPartitions(full, events), deadline, true);
+  return checkPartitions(full, eventPartitions(full, events), deadline, true, stepsLikeKvModel(model));
 }
 
 function eventPartitions<S, I, O>(model: FullModel<S, I, O>, events: readonly Event<I, O>[]): Operation<I, O>[][] {
@@ -110,10 +111,11 @@ function checkPartitions<S, I, O>(
   partitions: readonly Operation<I, O>[][],
   deadline: number,
   verbose: boolean,
+  kvSteps: boolean,
 ): VerboseResult<I, O> {
   const searchLocally = (partitionIndex: number): SearchOutcome => {
     const operations = partitions[partitionIndex]!;
-    return searchPartition({ model, operations, list: buildEntryList(operations), partitionIndex, deadline, recordPartials: verbose });
+    return searchPartition({ model, operations, list: buildEntryList(operations), partitionIndex, deadline, recordPartials: verbose, kvSteps });
   };
   const outcomes =
     searchInParallel(model, model.workerModule, partitions, deadline, verbose, searchLocally) ??

@@ -36,7 +36,7 @@ export function kvOpFromNumber(op: 0 | 1 | 2 | 3): KvOp {
  * state is just that key's value; a missing key reads as "".
  */
 export const kvModel: Model<string, KvInput, KvOutput> = {
-  partition: (history) => groupByKey(history, (operation) => operation.input.key),
+  partition: (history) => partitionByKey(history),
   partitionEvent: partitionKvEvents,
   init: () => '',
   step(state, input, output) {
@@ -73,9 +73,58 @@ export const kvModel: Model<string, KvInput, KvOutput> = {
   workerModule: { url: import.meta.url, exportName: 'kvModel' },
 };
 
+/**
+ * Whether `model` steps exactly as `kvModel`: its own `init` and `step`, and the default
+ * `equal`. Such a model's check may run the step compiled to integers (kv-program.ts); a copy
+ * with another `partition` or `describeOperation` still qualifies.
+ */
+export function stepsLikeKvModel<S, I, O>(model: Model<S, I, O>): boolean {
+  const kv = kvModel as unknown as Model<S, I, O>;
+  return model.step === kv.step && model.init === kv.init && model.equal === undefined;
+}
+
 /** `'text'`, with quotes and control characters escaped. */
 function quote(text: string): string {
   return `'${JSON.stringify(String(text)).slice(1, -1).replaceAll("'", "\\'")}'`;
+}
+
+/**
+ * Operations by key, as `groupByKey` would group them, in two passes into arrays of the
+ * right size: on a cold check, growing one array per key and calling a key function per
+ * operation cost more than all the rest of the partitioning.
+ */
+function partitionByKey(history: readonly Operation<KvInput, KvOutput>[]): Operation<KvInput, KvOutput>[][] {
+  const count = history.length;
+  const groupOfKey = new Map<string, number>();
+  const keys: string[] = [];
+  const sizes: number[] = [];
+  const groupOf = new Int32Array(count);
+  for (let index = 0; index < count; index++) {
+    const key = history[index]!.input.key;
+    let group = groupOfKey.get(key);
+    if (group === undefined) {
+      group = keys.length;
+      groupOfKey.set(key, group);
+      keys.push(key);
+      sizes.push(0);
+    }
+    groupOf[index] = group;
+    sizes[group]!++;
+  }
+  const sortedKeys = keys.slice().sort();
+  const parts = new Array<Operation<KvInput, KvOutput>[]>(keys.length);
+  const partOfGroup = new Int32Array(keys.length);
+  for (let rank = 0; rank < sortedKeys.length; rank++) {
+    const group = groupOfKey.get(sortedKeys[rank]!)!;
+    partOfGroup[group] = rank;
+    parts[rank] = new Array<Operation<KvInput, KvOutput>>(sizes[group]!);
+  }
+  const filled = new Int32Array(keys.length);
+  for (let index = 0; index < count; index++) {
+    const part = partOfGroup[groupOf[index]!]!;
+    parts[part]![filled[part]!++] = history[index]!;
+  }
+  return parts;
 }
 
 function groupByKey<T>(items: readonly T[], keyOf: (item: T) => string): T[][] {

@@ -17,6 +17,8 @@ import { InternedMemo } from './memo-interned.ts';
 import { PartialRecorder } from './partial-recorder.ts';
 import { StepShapeError, initialState, searchError } from './search-failures.ts';
 import type { SearchOutcome, SearchRequest } from './search.ts';
+import type { KvInput, KvOutput } from './kv.ts';
+import { APPEND_RETURN, GET, PUT, appendState, putState, compileKvPartition, intern, type KvProgram, type StateTable } from './kv-program.ts';
 
 /** One memo for every search of the process, reused so that each partition does not allocate its own. */
 let sharedMemo: InternedMemo | undefined;
@@ -50,12 +52,13 @@ function searchWith<S, I, O>(request: SearchRequest<S, I, O>, memo: InternedMemo
   const stackCalls = new Int32Array(operationCount);
   const stackStateIds = new Int32Array(operationCount);
   let depth = 0;
-  let state = initialState(model);
-  // Interned states: id → state, and state → id.
-  const states: S[] = [state];
-  const idOf = new Map<S, number>();
-  idOf.set(state, 0);
-  let stateId = 0;
+  // Interned states: id → state, and state → id; the current state is `states[stateId]`.
+  const table: StateTable<S> = { states: [], idOf: new Map<S, number>() };
+  const states = table.states;
+  let stateId = intern(table, initialState(model));
+  const program = request.kvSteps ? compileKvPartition(inputs as readonly unknown[] as KvInput[], outputs as readonly unknown[] as KvOutput[]) : undefined;
+  const kinds = program?.kinds;
+  const strings = table as unknown as StateTable<string>;
   let entry = next[0]!;
   let turns = 0;
   let operation = -1;
@@ -73,16 +76,23 @@ function searchWith<S, I, O>(request: SearchRequest<S, I, O>, memo: InternedMemo
       const ret = matchOf[entry]!;
       if (ret !== NONE) {
         operation = operationOf[entry]!;
-        const outcome = stepFunction(state, inputs[operation]!, outputs[operation]!);
-        if (!Array.isArray(outcome) || outcome.length !== 2) throw new StepShapeError(outcome);
-        if (outcome[0]) {
-          const newState = outcome[1] as S;
-          let newId: number | undefined = newState === state ? stateId : idOf.get(newState);
-          if (newId === undefined) {
-            newId = states.length;
-            states.push(newState);
-            idOf.set(newState, newId);
-          }
+        // The state after linearizing the operation now, or -1 if its output is illegal.
+        let newId: number;
+        if (kinds !== undefined) {
+          const kind = kinds[operation]!;
+          if (kind === GET) newId = program!.answers[operation] === states[stateId] ? stateId : -1;
+          else if (kind === PUT) newId = putState(program!, strings, operation);
+          else if (kind === APPEND_RETURN && program!.answers[operation] !== states[stateId]) newId = -1;
+          else newId = appendState(program!, strings, stateId, operation, operationCount);
+        } else {
+          const state = states[stateId]!;
+          const outcome = stepFunction(state, inputs[operation]!, outputs[operation]!);
+          if (!Array.isArray(outcome) || outcome.length !== 2) throw new StepShapeError(outcome);
+          if (!outcome[0]) newId = -1;
+          else if (outcome[1] === state) newId = stateId;
+          else newId = intern(table, outcome[1] as S);
+        }
+        if (newId >= 0) {
           const word = operation >>> 5;
           const bit = 1 << (operation & 31);
           words[word] |= bit;
@@ -92,7 +102,6 @@ function searchWith<S, I, O>(request: SearchRequest<S, I, O>, memo: InternedMemo
             stackStateIds[depth] = stateId;
             if (recordPartials) recorder.pushed(depth, operation);
             depth++;
-            state = newState;
             stateId = newId;
             // Unlink the call and its return (see entries.ts).
             next[prev[entry]!] = next[entry]!;
@@ -112,7 +121,6 @@ function searchWith<S, I, O>(request: SearchRequest<S, I, O>, memo: InternedMemo
         depth--;
         entry = stackCalls[depth]!;
         stateId = stackStateIds[depth]!;
-        state = states[stateId]!;
         const popped = operationOf[entry]!;
         words[popped >>> 5] &= ~(1 << (popped & 31));
         setHash ^= keys[popped]!;
@@ -121,7 +129,7 @@ function searchWith<S, I, O>(request: SearchRequest<S, I, O>, memo: InternedMemo
       }
     }
   } catch (error) {
-    throw searchError(request, state, operation, error);
+    throw searchError(request, states[stateId]!, operation, error);
   }
   recorder.recordComplete(stackCalls, operationOf, depth);
   return { result: 'Ok', longest: recorder.longest };

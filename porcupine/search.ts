@@ -34,6 +34,11 @@ export interface SearchRequest<S, I, O> {
    * search stops as soon as `control[ABORT]` is set, and bumps `control[HEARTBEAT]`.
    */
   readonly control?: Int32Array;
+  /**
+   * The model steps exactly as `kvModel` (see `stepsLikeKvModel`): the search may run the
+   * step compiled to integers (kv-program.ts) instead of calling it.
+   */
+  readonly kvSteps?: boolean;
 }
 
 

@@ -4,6 +4,7 @@
  */
 import { type MessagePort, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { fillDefaults } from './model.ts';
+import { stepsLikeKvModel } from './kv.ts';
 import { buildEntryList } from './entries.ts';
 import { searchPartition, type SearchOutcome } from './search.ts';
 import { deadlineAfter } from './clock.ts';
@@ -45,7 +46,9 @@ async function modelOf(moduleUrl: string, exportName: string): Promise<Model<unk
 async function run(job: Job): Promise<JobAnswer> {
   const control = new Int32Array(job.control);
   try {
-    const model = fillDefaults(await modelOf(job.moduleUrl, job.exportName));
+    const raw = await modelOf(job.moduleUrl, job.exportName);
+    const model = fillDefaults(raw);
+    const kvSteps = stepsLikeKvModel(raw);
     const deadline = deadlineAfter(job.timeoutMs);
     const outcomes: SearchOutcome[] = [];
     for (let k = 0; k < job.partitions.length; k++) {
@@ -58,6 +61,7 @@ async function run(job: Job): Promise<JobAnswer> {
         deadline,
         recordPartials: job.verbose,
         control,
+        kvSteps,
       });
       outcomes.push(outcome);
       // Without the partial linearizations, one Illegal partition settles the whole check.
