@@ -118,7 +118,7 @@ function checkPartitions<S, I, O>(
     return searchPartition({ model, operations, list: buildEntryList(operations), partitionIndex, deadline, recordPartials: verbose, kvSteps });
   };
   const outcomes =
-    searchInParallel(model, model.workerModule, partitions, deadline, verbose, searchLocally) ??
+    searchInParallel(model, model.workerModule, partitions, deadline, verbose, kvSteps, searchLocally) ??
     searchInTurn(partitions.length, deadline, verbose, searchLocally);
 
   const summaries: PartitionLinearization<I, O>[] = [];

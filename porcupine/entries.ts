@@ -43,6 +43,17 @@ export function buildEntryList<I, O>(operations: readonly Operation<I, O>[]): En
     inputs[i] = operation.input;
     outputs[i] = operation.output;
   }
+  return buildEntryListFromTimes(calls, returns, inputs, outputs);
+}
+
+/** The same list from the operations' times (e.g. as a checker thread receives them). */
+export function buildEntryListFromTimes<I, O>(
+  calls: Float64Array,
+  returns: Float64Array,
+  inputs: readonly I[],
+  outputs: readonly O[],
+): EntryList<I, O> {
+  const operationCount = calls.length;
   const size = 2 * operationCount + 1;
   const operationOf = new Int32Array(size).fill(NONE);
   const matchOf = new Int32Array(size).fill(NONE);

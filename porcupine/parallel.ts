@@ -23,6 +23,8 @@ import { realNow } from './clock.ts';
 import type { SearchOutcome } from './search.ts';
 import type { FullModel, Operation } from './types.ts';
 import type { Job, JobAnswer } from './worker.ts';
+import type { KvInput, KvOutput } from './kv.ts';
+import { encodeKvShare, transferablesOf } from './kv-wire.ts';
 
 /** Below this many operations in all, threads cost more than they save. */
 let parallelMinOperations = 20_000;
@@ -71,6 +73,7 @@ export function searchInParallel<S, I, O>(
   partitions: readonly Operation<I, O>[][],
   deadline: number,
   verbose: boolean,
+  kvSteps: boolean,
   searchLocally: LocalSearch,
 ): (SearchOutcome | undefined)[] | undefined {
   if (workerModule === undefined || partitions.length < 2) return undefined;
@@ -87,7 +90,7 @@ export function searchInParallel<S, I, O>(
   for (let t = 0; t < threads.length; t++) {
     const share = shares[t + 1]!;
     if (share.length === 0) continue;
-    const job = post(threads[t]!, workerModule, partitions, share, deadline, verbose);
+    const job = post(threads[t]!, workerModule, partitions, share, deadline, verbose, kvSteps);
     if (job === undefined) shares[0]!.push(...share); // could not be handed over: search here
     else jobs.push(job);
   }
@@ -146,15 +149,20 @@ function post<I, O>(
   share: readonly number[],
   deadline: number,
   verbose: boolean,
+  kvSteps: boolean,
 ): RunningJob | undefined {
   const threads = workerThreads();
   if (threads === undefined) return undefined;
   const control = new Int32Array(new SharedArrayBuffer(CONTROL_CELLS * 4));
   const { port1, port2 } = new threads.MessageChannel();
+  const chosen = share.map((index) => partitions[index]!);
+  // A key/value model's partitions go as flat arrays; others as operations (cloned).
+  const kvShare = kvSteps ? encodeKvShare(chosen as unknown as Operation<KvInput, KvOutput>[][]) : undefined;
   const job: Job = {
     moduleUrl: workerModule.url,
     exportName: workerModule.exportName,
-    partitions: share.map((index) => partitions[index]!) as unknown as Operation<unknown, unknown>[][],
+    partitions: kvShare === undefined ? (chosen as unknown as Operation<unknown, unknown>[][]) : [],
+    ...(kvShare === undefined ? {} : { kvShare }),
     partitionIndices: share,
     timeoutMs: deadline === Infinity ? 0 : Math.max(1, deadline - realNow()),
     verbose,
@@ -162,7 +170,7 @@ function post<I, O>(
     port: port2,
   };
   try {
-    thread.worker.postMessage(job, [port2]);
+    thread.worker.postMessage(job, kvShare === undefined ? [port2] : [port2, ...transferablesOf(kvShare)]);
     jobCount++;
   } catch {
     port1.close();

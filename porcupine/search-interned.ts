@@ -56,7 +56,7 @@ function searchWith<S, I, O>(request: SearchRequest<S, I, O>, memo: InternedMemo
   const table: StateTable<S> = { states: [], idOf: new Map<S, number>() };
   const states = table.states;
   let stateId = intern(table, initialState(model));
-  const program = request.kvSteps ? compileKvPartition(inputs as readonly unknown[] as KvInput[], outputs as readonly unknown[] as KvOutput[]) : undefined;
+  const program = request.kvProgram ?? (request.kvSteps ? compileKvPartition(inputs as readonly unknown[] as KvInput[], outputs as readonly unknown[] as KvOutput[]) : undefined);
   const kinds = program?.kinds;
   const strings = table as unknown as StateTable<string>;
   let entry = next[0]!;

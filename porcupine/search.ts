@@ -18,6 +18,7 @@ import { searchInterned } from './search-interned.ts';
 import { shallowEqual } from './model.ts';
 import type { CheckResult, FullModel, Operation } from './types.ts';
 import type { EntryList } from './entries.ts';
+import type { KvProgram } from './kv-program.ts';
 
 export interface SearchRequest<S, I, O> {
   readonly model: FullModel<S, I, O>;
@@ -39,6 +40,8 @@ export interface SearchRequest<S, I, O> {
    * step compiled to integers (kv-program.ts) instead of calling it.
    */
   readonly kvSteps?: boolean;
+  /** The partition's step already compiled (a checker thread decodes it from kv-wire.ts). */
+  readonly kvProgram?: KvProgram;
 }
 
 

@@ -4,7 +4,10 @@
  */
 import { type MessagePort, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { fillDefaults } from './model.ts';
-import { stepsLikeKvModel } from './kv.ts';
+import { kvModel, stepsLikeKvModel } from './kv.ts';
+import { decodeKvPartition, encodeKvShare, partitionCount, type KvWireShare } from './kv-wire.ts';
+import { checkOperationsTimeout } from './checker.ts';
+import { makeLinearizableKvHistory } from './synthetic.ts';
 import { buildEntryList } from './entries.ts';
 import { searchPartition, type SearchOutcome } from './search.ts';
 import { deadlineAfter } from './clock.ts';
@@ -16,7 +19,10 @@ import type { Model, Operation } from './types.ts';
 export interface Job {
   readonly moduleUrl: string;
   readonly exportName: string;
+  /** The partitions as operations; empty when they come as `kvShare`. */
   readonly partitions: readonly (readonly Operation<unknown, unknown>[])[];
+  /** The partitions of a key/value model in flat arrays (kv-wire.ts), instead of `partitions`. */
+  readonly kvShare?: KvWireShare;
   /** Index of each partition in the whole history, for error messages. */
   readonly partitionIndices: readonly number[];
   /** Real time left, in ms; 0: no limit. */
@@ -51,18 +57,19 @@ async function run(job: Job): Promise<JobAnswer> {
     const kvSteps = stepsLikeKvModel(raw);
     const deadline = deadlineAfter(job.timeoutMs);
     const outcomes: SearchOutcome[] = [];
-    for (let k = 0; k < job.partitions.length; k++) {
-      const operations = job.partitions[k]!;
-      const outcome = searchPartition({
-        model,
-        operations,
-        list: buildEntryList(operations),
-        partitionIndex: job.partitionIndices[k]!,
-        deadline,
-        recordPartials: job.verbose,
-        control,
-        kvSteps,
-      });
+    const wire = job.kvShare;
+    const count = wire === undefined ? job.partitions.length : partitionCount(wire);
+    for (let k = 0; k < count; k++) {
+      const common = { model, partitionIndex: job.partitionIndices[k]!, deadline, recordPartials: job.verbose, control, kvSteps };
+      let outcome: SearchOutcome;
+      if (wire === undefined) {
+        const operations = job.partitions[k]!;
+        outcome = searchPartition({ ...common, operations, list: buildEntryList(operations) });
+      } else {
+        // The compiled step never calls the model, so no error needs the operations.
+        const { list, program } = decodeKvPartition(wire, k);
+        outcome = searchPartition({ ...common, operations: [], list, kvProgram: program });
+      }
       outcomes.push(outcome);
       // Without the partial linearizations, one Illegal partition settles the whole check.
       if (outcome.result === 'Illegal' && !job.verbose) break;
@@ -85,6 +92,29 @@ if (!isMainThread && parentPort !== null && (workerData as { porcupineWorker?: b
       Atomics.notify(control, DONE);
     });
   });
+  warmUp();
   Atomics.store(ready, 0, 1);
   parentPort.postMessage('ready');
+}
+
+/**
+ * Runs the key/value search once on a small synthetic history before the thread says it is
+ * ready, so that the first real share runs optimized code: a thread's engine starts cold, and
+ * a cold search of a share took longer than the calling thread's whole check.
+ */
+function warmUp(): void {
+  try {
+    const history = makeLinearizableKvHistory({ seed: 1, operations: 4_000, keys: 8, clients: 8 });
+    checkOperationsTimeout(kvModel, history, 1_000);
+    // The path a share takes: flat arrays decoded into entry lists and compiled steps.
+    const wire = encodeKvShare(kvModel.partition!(history));
+    if (wire === undefined) return;
+    const model = fillDefaults(kvModel);
+    for (let k = 0; k < partitionCount(wire); k++) {
+      const { list, program } = decodeKvPartition(wire, k);
+      searchPartition({ model, operations: [], list, kvProgram: program, partitionIndex: k, deadline: deadlineAfter(1_000), recordPartials: k % 2 === 0 });
+    }
+  } catch {
+    // Only a warm-up: a real job reports real errors.
+  }
 }
