@@ -56,6 +56,19 @@ describe('on threads', () => {
     }
   });
 
+  it('sends operations the flat encoding cannot hold as objects, with the same verdicts', () => {
+    // An answer that is not a string matches no state; the flat arrays hold only strings.
+    const odd = history.slice();
+    const index = history.findIndex((o, i) => i > 1500 && o.input.op === 'get');
+    odd[index] = { ...history[index]!, output: { value: 7 as unknown as string } };
+    const jobs = jobsPosted();
+    expect(checkOperationsTimeout(kvModel, odd, 0)).toBe('Illegal');
+    expect(checkOperationsVerbose(kvModel, odd, 0).info.partitions.map((p) => p.failedOperation)).toEqual(
+      checkOperationsVerbose(inThread, odd, 0).info.partitions.map((p) => p.failedOperation),
+    );
+    expect(jobsPosted()).toBeGreaterThan(jobs);
+  });
+
   it('answers Unknown within the time limit when the search is too long', () => {
     // Many keys, each with 12 clients appending at once: hopeless without a limit.
     const hard: Operation<KvInput, KvOutput>[] = [];
