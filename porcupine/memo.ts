@@ -1,14 +1,12 @@
 /**
- * The memo of configurations already explored: (set of linearized operations, state). If
- * the search reaches one again by another order, everything below it was already tried.
+ * The memo of configurations already explored, for models with their own `equal`: (set of
+ * linearized operations, state). If the search reaches one again by another order,
+ * everything below it was already tried. (Models compared by `===` use memo-interned.ts.)
  *
  * An open-addressing hash table in typed arrays: no object per configuration, and the bits of
- * every recorded set live one after another in a single word pool. A configuration's hash
- * mixes the bitset's Zobrist hash with a cheap fingerprint of the state, so that the many
- * states one set of operations can reach (orders of concurrent appends) land in different
- * slots; porcupine keyed by the set alone and scanned every state of it, which is quadratic
- * in their number. The fingerprint never hashes a whole string: a key/value state is a
- * string that grows with every append, and hashing it on every step cost more than the step.
+ * every recorded set live one after another in a single word pool. States that `equal` calls
+ * the same may differ, so only the set's hash picks the slot (as in porcupine), and states
+ * found under the same set are compared with `equal`.
  */
 import type { Bitset } from './bitset.ts';
 
@@ -36,8 +34,6 @@ export class MemoCache<S> {
 
   constructor(
     private readonly equal: (a: S, b: S) => boolean,
-    /** The model compares states with `===` (the default): the cache may compare them itself. */
-    private readonly identityEquality: boolean,
     private readonly wordCount: number,
     /** How many configurations to make room for at first (the table grows past it). */
     expected = 256,
@@ -57,8 +53,7 @@ export class MemoCache<S> {
    * Copies the bits only when it records, so a hit allocates nothing.
    */
   addIfNew(bitset: Bitset, state: S): boolean {
-    // Under a custom `equal`, states that differ may still be equal: only the bits spread them.
-    const hash = this.identityEquality ? (bitset.hash ^ Math.imul(fingerprint(state), 0x9e3779b1)) | 0 : bitset.hash;
+    const hash = bitset.hash;
     const words = bitset.words;
     const wordCount = this.wordCount;
     const { hashes, wordsAt, states, pool, mask } = this;
@@ -77,7 +72,6 @@ export class MemoCache<S> {
   }
 
   private sameState(a: S, b: S): boolean {
-    if (this.identityEquality) return a === b || (a !== a && b !== b); // NaN is NaN, as in a Set
     try {
       return this.equal(a, b);
     } catch (error) {
@@ -127,24 +121,4 @@ function mix(hash: number): number {
   let h = Math.imul(hash ^ (hash >>> 16), 0x85ebca6b);
   h ^= h >>> 13;
   return h;
-}
-
-/**
- * A cheap hash of a state that `===` states share: a string's length and a few of its
- * characters (appends differ at the end), a number's value, 0 for anything else (then the
- * bitset alone spreads the slots, as in porcupine).
- */
-function fingerprint(state: unknown): number {
-  if (typeof state === 'string') {
-    const length = state.length;
-    if (length === 0) return 0x2545f491;
-    let h = Math.imul(length, 0x27d4eb2d);
-    h = Math.imul(h ^ state.charCodeAt(length - 1), 0x165667b1);
-    h = Math.imul(h ^ state.charCodeAt(length >>> 1), 0x165667b1);
-    if (length > 2) h = Math.imul(h ^ state.charCodeAt(length - 2), 0x165667b1);
-    return h ^ state.charCodeAt(0);
-  }
-  if (typeof state === 'number') return state | 0 || (state === state ? Math.floor(state * 4096) | 0 : 0x7ff8);
-  if (typeof state === 'boolean') return state ? 1 : 2;
-  return 0;
 }

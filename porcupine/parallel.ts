@@ -26,8 +26,18 @@ import type { Job, JobAnswer } from './worker.ts';
 import type { KvInput, KvOutput } from './kv.ts';
 import { encodeKvShare, transferablesOf } from './kv-wire.ts';
 
-/** Below this many operations in all, threads cost more than they save. */
-let parallelMinOperations = 20_000;
+/**
+ * Below this many operations in all, threads cost more than they save. A thread's share must
+ * be copied to it, and the calling thread's pass over those operations (encoding them, cold)
+ * costs about what searching them costs for a key/value history, whose search is nearly
+ * linear. Measured on a shared 2-core machine, 100k operations with a warm pool of one thread,
+ * fresh process each run: one thread 251–817 ms, the pool 436–911 ms (encoding 47–130 ms and
+ * postMessage 31–55 ms of it; cloning the operation objects, before, took 270–330 ms); giving
+ * the warm thread a larger share made it slower still. So threads start well above the
+ * largest history measured; where the search per operation is heavy (many concurrent writes
+ * on a key), they may pay sooner: measure with `setParallelMinOperations` before lowering it.
+ */
+let parallelMinOperations = 250_000;
 
 /** @internal For tests: lets small histories use the threads too. Returns the previous value. */
 export function setParallelMinOperations(count: number): number {

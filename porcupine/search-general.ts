@@ -10,7 +10,6 @@ import { MemoCache } from './memo.ts';
 import { PartialRecorder } from './partial-recorder.ts';
 import { StepShapeError, initialState, searchError } from './search-failures.ts';
 import type { SearchOutcome, SearchRequest } from './search.ts';
-import { shallowEqual } from './model.ts';
 
 /** Searches one partition, comparing states with `model.equal`. */
 export function searchWithEqual<S, I, O>(request: SearchRequest<S, I, O>): SearchOutcome {
@@ -19,7 +18,7 @@ export function searchWithEqual<S, I, O>(request: SearchRequest<S, I, O>): Searc
   const operationCount = list.operationCount;
   const recorder = new PartialRecorder(operationCount, recordPartials);
   const linearized = new Bitset(operationCount);
-  const cache = new MemoCache<S>(model.equal, model.equal === shallowEqual, linearized.words.length, 4 * operationCount);
+  const cache = new MemoCache<S>(model.equal, linearized.words.length, 4 * operationCount);
   const stepFunction = model.step;
   // The stack of linearized calls and the state before each: parallel, preallocated arrays.
   const stackCalls = new Int32Array(operationCount);
