@@ -54,7 +54,7 @@ let sharedKeys = new Int32Array(0);
  */
 export function zobristKeys(size: number): Int32Array {
   if (size > sharedKeys.length) {
-    const keys = new Int32Array(Math.max(size, 2 * sharedKeys.length));
+    const keys = new Int32Array(Math.max(size, 2 * sharedKeys.length, 4096));
     for (let i = 0; i < keys.length; i++) keys[i] = mix32(i + 1);
     sharedKeys = keys;
   }

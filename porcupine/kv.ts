@@ -94,33 +94,49 @@ function quote(text: string): string {
  * operation cost more than all the rest of the partitioning.
  */
 function partitionByKey(history: readonly Operation<KvInput, KvOutput>[]): Operation<KvInput, KvOutput>[][] {
-  const count = history.length;
+  const groupOf = new Int32Array(history.length);
   const groupOfKey = new Map<string, number>();
-  const keys: string[] = [];
+  const sizes = numberKeys(history, groupOf, groupOfKey);
+  return fillParts(history, groupOf, groupOfKey, sizes);
+}
+
+// The two passes are separate functions so that the engine, optimizing the first pass's loop
+// while it runs, does not compile the second pass before it has run (and throw that away).
+
+/** Numbers the keys in order of appearance, fills `groupOf`, returns each group's size. */
+function numberKeys(history: readonly Operation<KvInput, KvOutput>[], groupOf: Int32Array, groupOfKey: Map<string, number>): number[] {
   const sizes: number[] = [];
-  const groupOf = new Int32Array(count);
-  for (let index = 0; index < count; index++) {
+  for (let index = 0; index < history.length; index++) {
     const key = history[index]!.input.key;
     let group = groupOfKey.get(key);
     if (group === undefined) {
-      group = keys.length;
+      group = sizes.length;
       groupOfKey.set(key, group);
-      keys.push(key);
       sizes.push(0);
     }
     groupOf[index] = group;
     sizes[group]!++;
   }
-  const sortedKeys = keys.slice().sort();
-  const parts = new Array<Operation<KvInput, KvOutput>[]>(keys.length);
-  const partOfGroup = new Int32Array(keys.length);
+  return sizes;
+}
+
+/** The parts, ordered by key, each in history order. */
+function fillParts(
+  history: readonly Operation<KvInput, KvOutput>[],
+  groupOf: Int32Array,
+  groupOfKey: Map<string, number>,
+  sizes: readonly number[],
+): Operation<KvInput, KvOutput>[][] {
+  const sortedKeys = [...groupOfKey.keys()].sort();
+  const parts = new Array<Operation<KvInput, KvOutput>[]>(sortedKeys.length);
+  const partOfGroup = new Int32Array(sortedKeys.length);
   for (let rank = 0; rank < sortedKeys.length; rank++) {
     const group = groupOfKey.get(sortedKeys[rank]!)!;
     partOfGroup[group] = rank;
     parts[rank] = new Array<Operation<KvInput, KvOutput>>(sizes[group]!);
   }
-  const filled = new Int32Array(keys.length);
-  for (let index = 0; index < count; index++) {
+  const filled = new Int32Array(sortedKeys.length);
+  for (let index = 0; index < history.length; index++) {
     const part = partOfGroup[groupOf[index]!]!;
     parts[part]![filled[part]!++] = history[index]!;
   }

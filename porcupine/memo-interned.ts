@@ -24,6 +24,43 @@ export class InternedMemo {
   private poolUsed = 0;
   private wordCount = 1;
 
+  constructor() {
+    // Store other values in every field now: the engine treats a field that kept its first
+    // value as a constant, and optimized search code that relied on it was thrown away
+    // (deoptimized) mid-check the first time `reset` or `grow` replaced an array.
+    this.allocate(initialCapacity >> 1);
+    this.allocate(initialCapacity);
+    this.pool = new Uint32Array(1024);
+    this.poolUsed = 1;
+    this.poolUsed = 0;
+    this.wordCount = 2;
+    this.wordCount = 1;
+    this.used = 1;
+    this.used = 0;
+    // Take the paths an easy search rarely takes (a probe past a full slot, a hit), so that
+    // the engine has seen them before it optimizes the search: optimized code that meets a
+    // path it never saw is thrown away mid-check. Then forget these entries.
+    this.reset(1, 1);
+    // Enough calls that the engine has started recording feedback (it does not at first).
+    // Equal hashes and states with different bits: probes past full slots, then hits.
+    const words = new Uint32Array(1);
+    for (let round = 0; round < 4; round++) {
+      for (let bits = 0; bits < 16; bits++) {
+        words[0] = bits;
+        this.addIfNew(words, 0, round & 1);
+      }
+    }
+    this.reset(1, 1);
+  }
+
+  private allocate(capacity: number): void {
+    this.capacity = capacity;
+    this.mask = capacity - 1;
+    this.hashes = new Int32Array(capacity);
+    this.wordsAt = new Int32Array(capacity).fill(-1);
+    this.stateIds = new Int32Array(capacity);
+  }
+
   /**
    * Empties the table for a partition whose sets take `wordCount` words, making room for
    * about `expected` configurations (the table grows past it). Reuses the arrays: a cold
@@ -33,14 +70,8 @@ export class InternedMemo {
     this.wordCount = wordCount;
     let capacity = this.capacity;
     while (capacity < 2 * expected && capacity < 1 << 22) capacity *= 2;
-    if (capacity !== this.capacity) {
-      this.capacity = capacity;
-      this.hashes = new Int32Array(capacity);
-      this.wordsAt = new Int32Array(capacity);
-      this.stateIds = new Int32Array(capacity);
-    }
-    this.mask = this.capacity - 1;
-    this.wordsAt.fill(-1);
+    if (capacity !== this.capacity) this.allocate(capacity);
+    else this.wordsAt.fill(-1);
     this.used = 0;
     this.poolUsed = 0;
     const poolWords = Math.min(wordCount * expected, 1 << 23);
@@ -86,11 +117,7 @@ export class InternedMemo {
 
   private grow(): void {
     const { hashes, wordsAt, stateIds, capacity } = this;
-    this.capacity = 2 * capacity;
-    this.mask = this.capacity - 1;
-    this.hashes = new Int32Array(this.capacity);
-    this.wordsAt = new Int32Array(this.capacity).fill(-1);
-    this.stateIds = new Int32Array(this.capacity);
+    this.allocate(2 * capacity);
     for (let old = 0; old < capacity; old++) {
       if (wordsAt[old] === -1) continue;
       let slot = mix(hashes[old]!) & this.mask;
