@@ -11,7 +11,9 @@
  * each checked plain (`checkOperationsTimeout`) and verbose (`checkOperationsVerbose`). In a
  * fresh process the checker threads are cold, so those checks run in one thread; the 100k
  * shape is also run with the pool warmed first (`warmUpCheckerThreads`, not timed), as in a
- * test run's later checks: `porcupine_100k_pool_ms`, `porcupine_100k_verbose_pool_ms`.
+ * test run's later checks: `porcupine_100k_pool_ms`, `porcupine_100k_verbose_pool_ms`. Threads
+ * take only histories of 250 000 operations or more (porcupine/parallel.ts says why), so these
+ * measure a check beside a warm, idle pool.
  *
  *   npx tsx bench/porcupine-anchors.ts
  *     → porcupine_10k_ms=…  porcupine_10k_verbose_ms=…  porcupine_100k_ms=…  …
