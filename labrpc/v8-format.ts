@@ -1,4 +1,4 @@
-import { isPlainClass } from './plain.ts';
+import { arrayIndex, isPlainClass, varintSize } from './plain.ts';
 
 /**
  * Writes plain data in v8's serialization format (what `v8.serialize` makes and
@@ -224,22 +224,6 @@ function writeVarint(value: number): void {
     v >>>= 7;
   }
   buffer[pos++] = v;
-}
-
-function varintSize(value: number): number {
-  return value < 0x80 ? 1 : value < 0x4000 ? 2 : value < 0x200000 ? 3 : value < 0x10000000 ? 4 : 5;
-}
-
-/** The key as an array index (0 .. 2^32 - 2, no leading zeros), or -1. */
-function arrayIndex(key: string): number {
-  if (key.length > 10 || (key.length > 1 && key.charCodeAt(0) === 48)) return -1;
-  let index = 0;
-  for (let i = 0; i < key.length; i++) {
-    const digit = key.charCodeAt(i) - 48;
-    if (digit < 0 || digit > 9) return -1;
-    index = index * 10 + digit;
-  }
-  return index <= 0xfffffffe ? index : -1;
 }
 
 /** A Buffer, as v8.serialize returns, where there is one (a browser's Buffer shim has no allocUnsafe). */

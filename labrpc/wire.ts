@@ -1,6 +1,6 @@
 import { serialize, deserialize } from 'node:v8';
 import { CodecError, checkSite, sampleCheck, type CheckSite } from './codec.ts';
-import { isPlainClass } from './plain.ts';
+import { arrayIndex, isPlainClass, varintSize } from './plain.ts';
 
 export { checkSite, type CheckSite };
 
@@ -297,18 +297,3 @@ function keySize(key: string): number {
   return stringSize(key);
 }
 
-/** The key as an array index (0 .. 2^32 - 2, no leading zeros), or -1. */
-function arrayIndex(key: string): number {
-  if (key.length > 10 || (key.length > 1 && key.charCodeAt(0) === 48)) return -1;
-  let index = 0;
-  for (let i = 0; i < key.length; i++) {
-    const digit = key.charCodeAt(i) - 48;
-    if (digit < 0 || digit > 9) return -1;
-    index = index * 10 + digit;
-  }
-  return index <= 0xfffffffe ? index : -1;
-}
-
-function varintSize(value: number): number {
-  return value < 0x80 ? 1 : value < 0x4000 ? 2 : value < 0x200000 ? 3 : value < 0x10000000 ? 4 : 5;
-}
