@@ -1,3 +1,4 @@
+import { ServerMesh } from './mesh.ts';
 import { inspect } from 'node:util';
 import { asServer } from '../sim/index.ts';
 import { Server, Service, type ClientEnd } from '../labrpc/index.ts';
@@ -38,7 +39,7 @@ export class CtrlerConfig extends Harness {
   readonly n: number;
   readonly servers: (ShardCtrler | null)[];
   private readonly saved: (Persister | null)[];
-  private readonly endnames: (string[] | null)[];
+  private readonly mesh: ServerMesh;
   private readonly clerks = new Map<CtrlerClerk, string[]>();
   private nextClientId: number;
   private readonly start: typeof StartServer;
@@ -51,7 +52,7 @@ export class CtrlerConfig extends Harness {
     this.make = options.makeClerk ?? MakeClerk;
     this.servers = new Array<ShardCtrler | null>(n).fill(null);
     this.saved = new Array<Persister | null>(n).fill(null);
-    this.endnames = new Array<string[] | null>(n).fill(null);
+    this.mesh = new ServerMesh(this.net, n);
     this.nextClientId = n + 1000; // client ids start 1000 above the highest serverid
     this.watchVotes((server) => (/^\d+$/.test(server) && Number(server) < n ? { group: 'the controller group', index: Number(server), size: n } : undefined));
     // create a full set of controller servers.
@@ -73,41 +74,30 @@ export class CtrlerConfig extends Harness {
     return Math.max(0, ...this.saved.map((p) => p?.RaftStateSize() ?? 0));
   }
 
+  /** Every server number, 0..n-1. */
   all(): number[] {
-    return Array.from({ length: this.n }, (_, i) => i);
+    return this.mesh.all();
   }
 
   /** Attaches server i to the servers listed in `to` (both directions). */
   connect(i: number, to: number[]): void {
-    for (const j of to) this.net.enable(this.endname(i, j), true);
-    for (const j of to) this.net.enable(this.endname(j, i), true);
+    this.mesh.connect(i, to);
   }
 
   /** Detaches server i from the servers listed in `from` (both directions). */
   disconnect(i: number, from: number[]): void {
-    const out = this.endnames[i];
-    if (out !== null) for (const j of from) this.net.enable(out[j]!, false);
-    for (const j of from) {
-      const row = this.endnames[j];
-      if (row !== null) this.net.enable(row[i]!, false);
-    }
+    this.mesh.disconnect(i, from);
   }
 
   connectAll(): void {
-    for (let i = 0; i < this.n; i++) this.connect(i, this.all());
+    this.mesh.connectAll();
   }
 
   /** Two partitions, each fully connected inside and cut off from the other. */
   partition(p1: number[], p2: number[]): void {
-    for (const i of p1) {
-      this.disconnect(i, p2);
-      this.connect(i, p1);
-    }
-    for (const i of p2) {
-      this.disconnect(i, p1);
-      this.connect(i, p2);
-    }
+    this.mesh.partition(p1, p2);
   }
+
 
   /** A Clerk with its own ends to every server (in random order); only those to `to` enabled. */
   makeClient(to: number[]): CtrlerClerk {
@@ -148,7 +138,7 @@ export class CtrlerConfig extends Harness {
   /** (Re)starts server i with its last persisted state; call shutdownServer first. */
   startServer(i: number): void {
     const names = Array.from({ length: this.n }, () => randString(endNameLength));
-    this.endnames[i] = names;
+    this.mesh.endnames[i] = names;
     const ends: ClientEnd[] = names.map((name, j) => {
       const end = this.net.makeEnd(name);
       this.net.connect(name, j);
@@ -176,11 +166,6 @@ export class CtrlerConfig extends Harness {
     return [false, 0];
   }
 
-  private endname(i: number, j: number): string {
-    const row = this.endnames[i];
-    if (row === null) throw new Error(`tester: server ${i} was never started`);
-    return row[j]!;
-  }
 }
 
 /** The student's controller Clerk as the tests call it: tracked, and Query's result checked for shape. */

@@ -1,3 +1,4 @@
+import { ServerMesh } from './mesh.ts';
 import { SafetyMonitor } from './safety.ts';
 import { inspect } from 'node:util';
 import { killEach } from './kill.ts';
@@ -98,8 +99,8 @@ export class KvConfig {
   private readonly startKV: typeof StartKVServer;
   private readonly makeClerk: NonNullable<KvConfigOptions['makeClerk']>;
   private readonly saved: (Persister | null)[];
-  /** endnames[i][j]: the end server i uses to reach server j. */
-  private readonly endnames: (string[] | null)[];
+  /** The ends between the servers: mesh.endnames[i][j] is the end server i uses to reach server j. */
+  private readonly mesh: ServerMesh;
   /** Each Clerk's end names, one per server. */
   private readonly clerks = new Map<KvClerk, string[]>();
   private nextClientId: number;
@@ -124,7 +125,7 @@ export class KvConfig {
     this.makeClerk = options.makeClerk ?? MakeClerk;
     this.kvservers = new Array<KVServer | null>(n).fill(null);
     this.saved = new Array<Persister | null>(n).fill(null);
-    this.endnames = new Array<string[] | null>(n).fill(null);
+    this.mesh = new ServerMesh(this.net, n);
     this.admitFreeMs = new Array<number>(n).fill(0);
     this.nextClientId = n + 1000; // client ids start 1000 above the highest serverid
     this.backgroundFailure = new Promise<never>((_, reject) => {
@@ -152,7 +153,7 @@ export class KvConfig {
   startServer(i: number): void {
     // a fresh set of outgoing ClientEnd names.
     const names = Array.from({ length: this.n }, () => randString(endNameLength));
-    this.endnames[i] = names;
+    this.mesh.endnames[i] = names;
     // a fresh set of ClientEnds.
     const ends: ClientEnd[] = names.map((name, j) => {
       const end = this.net.makeEnd(name);
@@ -236,45 +237,29 @@ export class KvConfig {
 
   /** Every server number, 0..n-1. */
   all(): number[] {
-    return Array.from({ length: this.n }, (_, i) => i);
+    return this.mesh.all();
   }
 
   /** Attaches server i to the servers listed in `to` (both directions). */
   connect(i: number, to: number[]): void {
-    // outgoing socket files
-    for (const j of to) this.net.enable(this.endname(i, j), true);
-    // incoming socket files
-    for (const j of to) this.net.enable(this.endname(j, i), true);
+    this.mesh.connect(i, to);
   }
 
   /** Detaches server i from the servers listed in `from` (both directions). */
   disconnect(i: number, from: number[]): void {
-    // outgoing socket files
-    const out = this.endnames[i];
-    if (out !== null) for (const j of from) this.net.enable(out[j]!, false);
-    // incoming socket files
-    for (const j of from) {
-      const row = this.endnames[j];
-      if (row !== null) this.net.enable(row[i]!, false);
-    }
+    this.mesh.disconnect(i, from);
   }
 
   connectAll(): void {
-    for (let i = 0; i < this.n; i++) this.connect(i, this.all());
+    this.mesh.connectAll();
   }
 
   /** Two partitions, each fully connected inside and cut off from the other. */
   partition(p1: number[], p2: number[]): void {
-    for (const i of p1) {
-      this.disconnect(i, p2);
-      this.connect(i, p1);
-    }
-    for (const i of p2) {
-      this.disconnect(i, p1);
-      this.connect(i, p2);
-    }
+    this.mesh.partition(p1, p2);
     this.annotate(p2.length === 0 ? 'heal' : `partition [${p1.join(' ')}] [${p2.join(' ')}]`, 'servers can talk only within their group');
   }
+
 
   /**
    * Splits the servers into a majority p1 (n/2+1 servers) without the current leader and a
@@ -517,11 +502,6 @@ export class KvConfig {
     this.annotations.push({ time: Math.round(now() * 1e6), label, description, kind: 'fault' });
   }
 
-  private endname(i: number, j: number): string {
-    const row = this.endnames[i];
-    if (row === null) throw new Error(`tester: server ${i} was never started`);
-    return row[j]!;
-  }
 
   private clerkEnds(ck: KvClerk): string[] {
     const names = this.clerks.get(ck);
