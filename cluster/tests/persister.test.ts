@@ -291,6 +291,20 @@ describe('DiskPersister', () => {
     expect(fs.readdirSync(dir).sort()).toEqual(['LOCK', 'raft-log.bin']);
   });
 
+  test('a compaction carries the snapshot into the new log, when the snapshot did not change', async () => {
+    const dir = freshDir();
+    const p = DiskPersister.open(dir, { durability: 'sync', compactBytes: 4000 });
+    const snapshot = encode({ snap: 'kept across compactions' });
+    for (let i = 0; i < 200; i++) p.Save(encode({ i, log: Array.from({ length: 20 + (i % 50) }, (_, k) => k) }), snapshot);
+    expect(p.stats.compactions).toBeGreaterThan(2);
+    expect(p.stats.snapshotRecords).toBe(p.stats.compactions); // each new log file (the first one too) carries it
+    await p.close();
+    const q = DiskPersister.open(dir);
+    expect(decode<{ i: number }>(q.ReadRaftState()).i).toBe(199);
+    expect(decode<{ snap: string }>(q.ReadSnapshot()).snap).toBe('kept across compactions');
+    await q.close();
+  });
+
   test('a folder that cannot be used: a clear error', () => {
     const file = path.join(root, 'a-file');
     fs.writeFileSync(file, 'x');
