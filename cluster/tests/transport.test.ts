@@ -168,8 +168,12 @@ describe('transport', () => {
     expect(times.every((x) => !x.ok)).toBe(true);
     // Four waited for the deadline; the six beyond the bound failed at once.
     expect(times.filter((x) => x.ms < 150).length).toBe(6);
+    expect(times.filter((x) => x.ms >= 250).length).toBe(4);
     expect(Math.max(...times.map((x) => x.ms))).toBeLessThan(300 + 250);
-    expect(t.stats.callsTimedOut).toBe(4);
+    // Two silent timeouts in a row make the link reconnect. Timers that expire in the same batch
+    // still count as timed out; a later one finds its call failed by the reconnect instead.
+    expect(t.stats.callsTimedOut).toBeGreaterThanOrEqual(2);
+    expect(t.stats.callsTimedOut).toBeLessThanOrEqual(4);
   });
 
   test('a slow handler: false at the deadline, and the next call goes through', async () => {
