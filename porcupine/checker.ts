@@ -16,8 +16,9 @@ import {
 } from './history.ts';
 import { fillDefaults } from './model.ts';
 import { stepsLikeKvModel } from './kv.ts';
+import { checkKvFast, isPlainKvModel } from './kv-fast.ts';
 import { summarizePartition } from './partials.ts';
-import { searchInParallel } from './parallel.ts';
+import { searchInParallel, threadsWouldTake } from './parallel.ts';
 import { searchPartition, type SearchOutcome } from './search.ts';
 import type {
   CheckResult,
@@ -46,6 +47,8 @@ export function checkOperationsTimeout<S, I, O>(
 ): CheckResult {
   const deadline = deadlineAfter(timeoutMs);
   const full = fillDefaults(model);
+  const fast = useKvFast(model, history) ? checkKvFast(full as FullModel<unknown, I, O>, history, deadline, false) : undefined;
+  if (fast !== undefined) return fast.result;
   validateOperations(full, history);
   return checkPartitions(full, partitionOperations(full, history), deadline, false, stepsLikeKvModel(model)).result;
 }
@@ -61,8 +64,15 @@ export function checkOperationsVerbose<S, I, O>(
 ): VerboseResult<I, O> {
   const deadline = deadlineAfter(timeoutMs);
   const full = fillDefaults(model);
+  const fast = useKvFast(model, history) ? checkKvFast(full as FullModel<unknown, I, O>, history, deadline, true) : undefined;
+  if (fast !== undefined) return fast;
   validateOperations(full, history);
   return checkPartitions(full, partitionOperations(full, history), deadline, true, stepsLikeKvModel(model));
+}
+
+/** Whether the check goes to the one-pass key/value search (kv-fast.ts) rather than the general one. */
+function useKvFast<S, I, O>(model: Model<S, I, O>, history: readonly Operation<I, O>[]): boolean {
+  return isPlainKvModel(model) && !threadsWouldTake(history.length);
 }
 
 /** `checkOperations` for an event history. */

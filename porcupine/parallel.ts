@@ -45,6 +45,14 @@ export function setParallelMinOperations(count: number): number {
   parallelMinOperations = count;
   return previous;
 }
+/**
+ * Whether a check of this many operations would go to the threads (the pool is warm and the
+ * history large enough), before the partitions are known.
+ */
+export function threadsWouldTake(operationCount: number): boolean {
+  return operationCount >= parallelMinOperations && readyThreads().length > 0;
+}
+
 /** A thread that has not beaten for this long while busy is taken for dead. */
 const deadThreadMs = 10_000;
 /** After the deadline, how long a thread may take to notice the abort flag. */

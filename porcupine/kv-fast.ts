@@ -1,0 +1,255 @@
+/**
+ * The key/value check in one pass: a history checked against `kvModel` itself (its own
+ * partition, init and step, the default equal) is read once into flat arrays and searched by
+ * the WebAssembly loop (wasm/assembly/kv-search.ts), which runs at full speed on a cold
+ * process where the JavaScript loops would still be interpreted.
+ *
+ * The history is read once (one loop over the operations, no string hashed here); its keys,
+ * written values and answers go to the module as UTF-16 code units, where they are hashed,
+ * grouped and compared.
+ *
+ * It gives exactly what the general path gives (same verdicts, same partial linearizations,
+ * same errors): wherever the history holds something it does not handle (an unknown op, a
+ * written value that is not a string, a missing output, a malformed time), it declines and
+ * the general path runs, which reports such input properly.
+ */
+import { isPast } from './clock.ts';
+import { validateOperations } from './history.ts';
+import { kvModel, type KvInput, type KvOutput } from './kv.ts';
+import { summarizePartition } from './partials.ts';
+import type { SearchOutcome } from './search.ts';
+import type { CheckResult, FullModel, LinearizationInfo, Model, Operation, PartitionLinearization, VerboseResult } from './types.ts';
+import { kvSearchInstance, releaseKvSearchMemory, type KvSearchExports } from './wasm/instance.ts';
+
+const GET = 0;
+const PUT = 1;
+const APPEND = 2;
+const APPEND_RETURN = 3;
+
+/** An answer that is not a string: no state (always a string) equals it. */
+const NOT_A_STRING = -2;
+
+/** What `search` and `resume` return. */
+const OK = 0;
+const ILLEGAL = 1;
+const PAUSED = 3;
+
+/** Whether the module is taken (a check started from inside a check's callback). */
+let busy = false;
+
+/** Whether `model` is kvModel in all that the fast check relies on. */
+export function isPlainKvModel<S, I, O>(model: Model<S, I, O>): boolean {
+  const kv = kvModel as unknown as Model<S, I, O>;
+  return model.partition === kv.partition && model.step === kv.step && model.init === kv.init && model.equal === undefined;
+}
+
+/**
+ * Checks `history` against kvModel; undefined where the fast check declines (see above) and
+ * the caller must run the general one.
+ */
+export function checkKvFast<I, O>(
+  model: FullModel<unknown, I, O>,
+  history: readonly Operation<I, O>[],
+  deadline: number,
+  verbose: boolean,
+): VerboseResult<I, O> | undefined {
+  if (busy || history.length === 0) return undefined;
+  const module = kvSearchInstance();
+  if (module === undefined) return undefined;
+  busy = true;
+  try {
+    const flat = readHistory(history as readonly Operation<unknown, unknown>[]);
+    if (flat === undefined) return undefined;
+    writeHistory(module, flat);
+    if (module.prepare() !== 0) validateOperations(model, history);
+    return searchAll(module, history, module.partitions(), deadline, verbose);
+  } finally {
+    busy = false;
+    releaseKvSearchMemory();
+  }
+}
+
+/** A history as the module takes it. */
+interface FlatHistory {
+  readonly calls: Float64Array;
+  readonly returns: Float64Array;
+  readonly clients: Int32Array;
+  readonly kinds: Int32Array;
+  /** Per operation: indices into `strings` (-1 none; -2 an answer that is not a string). */
+  readonly keyStrings: Int32Array;
+  readonly valueStrings: Int32Array;
+  readonly answerStrings: Int32Array;
+  readonly strings: string[];
+  /** Per string and one past the last: where it starts among all the code units. */
+  readonly stringStarts: Int32Array;
+}
+
+/**
+ * The history as flat arrays, or undefined where the fast check declines. One loop, so that a
+ * cold check reads every operation once.
+ */
+function readHistory(history: readonly Operation<unknown, unknown>[]): FlatHistory | undefined {
+  const n = history.length;
+  const calls = new Float64Array(n);
+  const returns = new Float64Array(n);
+  const clients = new Int32Array(n);
+  const kinds = new Int32Array(n);
+  const keyStrings = new Int32Array(n);
+  const valueStrings = new Int32Array(n).fill(-1);
+  const answerStrings = new Int32Array(n).fill(-1);
+  // At most three strings per operation (key, value, answer), stored by index: no growing.
+  const strings = new Array<string>(3 * n);
+  const stringStarts = new Int32Array(3 * n + 1);
+  let stringCount = 0;
+  let units = 0;
+  for (let index = 0; index < n; index++) {
+    const operation = history[index];
+    if (operation === null || typeof operation !== 'object') return undefined;
+    const call = operation.call;
+    const ret = operation.return;
+    const clientId = operation.clientId;
+    // Client ids the module cannot hold exactly (fractions, beyond 32 bits): the general path.
+    if (typeof call !== 'number' || typeof ret !== 'number' || typeof clientId !== 'number' || (clientId | 0) !== clientId) return undefined;
+    calls[index] = call;
+    returns[index] = ret;
+    clients[index] = clientId;
+    const input = operation.input as KvInput | null;
+    if (input === null || typeof input !== 'object') return undefined;
+    const key = input.key;
+    if (typeof key !== 'string') return undefined;
+    keyStrings[index] = stringCount;
+    strings[stringCount++] = key;
+    units += key.length;
+    stringStarts[stringCount] = units;
+    const op = input.op;
+    let kind: number;
+    if (op === 'get') kind = GET;
+    else if (op === 'put') kind = PUT;
+    else if (op === 'append') kind = APPEND;
+    else if (op === 'appendReturn') kind = APPEND_RETURN;
+    else return undefined;
+    kinds[index] = kind;
+    if (kind !== GET) {
+      const value = (input as { readonly value?: unknown }).value;
+      if (typeof value !== 'string') return undefined;
+      valueStrings[index] = stringCount;
+      strings[stringCount++] = value;
+      units += value.length;
+      stringStarts[stringCount] = units;
+    }
+    if (kind === GET || kind === APPEND_RETURN) {
+      const output = operation.output as KvOutput | null;
+      if (output === null || typeof output !== 'object') return undefined;
+      const answer = output.value;
+      if (typeof answer !== 'string') answerStrings[index] = NOT_A_STRING;
+      else {
+        answerStrings[index] = stringCount;
+        strings[stringCount++] = answer;
+        units += answer.length;
+        stringStarts[stringCount] = units;
+      }
+    }
+  }
+  strings.length = stringCount;
+  return { calls, returns, clients, kinds, keyStrings, valueStrings, answerStrings, strings, stringStarts };
+}
+
+/** Copies the flat history into the module's memory. */
+function writeHistory(module: KvSearchExports, flat: FlatHistory): void {
+  const n = flat.calls.length;
+  const stringCount = flat.strings.length;
+  const units = flat.stringStarts[stringCount]!;
+  module.reserve(n, stringCount, units);
+  const buffer = module.memory.buffer;
+  new Float64Array(buffer, module.callsPointer(), n).set(flat.calls);
+  new Float64Array(buffer, module.returnsPointer(), n).set(flat.returns);
+  new Int32Array(buffer, module.clientsPointer(), n).set(flat.clients);
+  new Int32Array(buffer, module.kindsPointer(), n).set(flat.kinds);
+  new Int32Array(buffer, module.keyStringsPointer(), n).set(flat.keyStrings);
+  new Int32Array(buffer, module.valueStringsPointer(), n).set(flat.valueStrings);
+  new Int32Array(buffer, module.answerStringsPointer(), n).set(flat.answerStrings);
+  new Int32Array(buffer, module.stringStartsPointer(), stringCount + 1).set(flat.stringStarts.subarray(0, stringCount + 1));
+  writeUnits(new Uint16Array(buffer, module.unitsPointer(), units), flat.strings.join(''));
+}
+
+/** The code units of `text` into `target` (exactly, lone surrogates included). */
+function writeUnits(target: Uint16Array, text: string): void {
+  const NodeBuffer = (globalThis as { Buffer?: typeof Buffer }).Buffer;
+  if (NodeBuffer !== undefined) {
+    NodeBuffer.from(target.buffer, target.byteOffset, target.byteLength).write(text, 0, 'utf16le');
+    return;
+  }
+  for (let k = 0; k < text.length; k++) target[k] = text.charCodeAt(k);
+}
+
+/** Searches the partitions in turn, as the general path does, and assembles the result. */
+function searchAll<I, O>(
+  module: KvSearchExports,
+  history: readonly Operation<I, O>[],
+  partitionCount: number,
+  deadline: number,
+  verbose: boolean,
+): VerboseResult<I, O> {
+  const results: (CheckResult | undefined)[] = new Array<CheckResult | undefined>(partitionCount);
+  const longest: SearchOutcome['longest'][] = [];
+  for (let partition = 0; partition < partitionCount; partition++) {
+    if (isPast(deadline)) break; // the remaining partitions stay unjudged
+    const result = searchOne(module, partition, verbose, deadline);
+    results[partition] = result;
+    if (verbose) longest[partition] = readLongest(module, module.partitionStart(partition + 1) - module.partitionStart(partition));
+    if (result === 'Unknown') break;
+    if (result === 'Illegal' && !verbose) break;
+  }
+  let illegal = false;
+  let unfinished = false;
+  const summaries: PartitionLinearization<I, O>[] = [];
+  const operations = verbose ? new Int32Array(module.memory.buffer, module.partitionOperations(), history.length) : undefined;
+  for (let partition = 0; partition < partitionCount; partition++) {
+    const result = results[partition] ?? 'Unknown';
+    if (result === 'Illegal') illegal = true;
+    if (result === 'Unknown') unfinished = true;
+    if (operations !== undefined) {
+      const start = module.partitionStart(partition);
+      const end = module.partitionStart(partition + 1);
+      const part = new Array<Operation<I, O>>(end - start);
+      for (let k = start; k < end; k++) part[k - start] = history[operations[k]!]!;
+      summaries.push(summarizePartition(part, result, longest[partition] ?? []));
+    }
+  }
+  const info: LinearizationInfo<I, O> = { partitions: summaries };
+  return { result: illegal ? 'Illegal' : unfinished ? 'Unknown' : 'Ok', info };
+}
+
+/** Searches one partition, looking at the clock each time the module pauses. */
+function searchOne(module: KvSearchExports, partition: number, verbose: boolean, deadline: number): CheckResult {
+  let status = module.search(partition, verbose ? 1 : 0);
+  while (status === PAUSED) {
+    if (isPast(deadline)) {
+      module.giveUp();
+      return 'Unknown';
+    }
+    status = module.resume();
+  }
+  if (status === OK) return 'Ok';
+  if (status === ILLEGAL) return 'Illegal';
+  throw new Error(`kv search module returned status ${status}`);
+}
+
+/** The last verbose search's records: per operation, its longest sequence (shared arrays). */
+function readLongest(module: KvSearchExports, operationCount: number): SearchOutcome['longest'] {
+  const buffer = module.memory.buffer;
+  const count = module.sequences();
+  const starts = new Int32Array(buffer, module.sequenceStarts(), count);
+  const lengths = new Int32Array(buffer, module.sequenceLengths(), count);
+  const sequences: number[][] = new Array<number[]>(count);
+  for (let id = 0; id < count; id++) {
+    sequences[id] = Array.from(new Int32Array(buffer, module.sequencePool() + 4 * starts[id]!, lengths[id]!));
+  }
+  const sequenceOf = new Int32Array(buffer, module.sequenceOf(), operationCount);
+  const longest = new Array<readonly number[] | undefined>(operationCount);
+  for (let operation = 0; operation < operationCount; operation++) {
+    const id = sequenceOf[operation]!;
+    longest[operation] = id < 0 ? undefined : sequences[id];
+  }
+  return longest;
+}

@@ -1,0 +1,168 @@
+/**
+ * The one-pass key/value check (kv-fast.ts and its WebAssembly search): it must take the
+ * histories it claims, give exactly what the JavaScript loops give, decline what it cannot
+ * mean exactly, and keep the time limit; and the committed module must match its source.
+ */
+import { execFileSync } from 'node:child_process';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  checkOperationsTimeout,
+  checkOperationsVerbose,
+  kv,
+  kvModel,
+  makeLinearizableKvHistory,
+  OverlappingOperationsError,
+  type KvInput,
+  type KvOutput,
+  type Model,
+  type Operation,
+} from '../index.ts';
+import { checkKvFast } from '../kv-fast.ts';
+import { fillDefaults } from '../model.ts';
+
+type KvOperation = Operation<KvInput, KvOutput>;
+
+const full = fillDefaults(kvModel);
+/** The JavaScript loop over interned states (not the one-pass check: its own partition). */
+const javascriptKv: Model<string, KvInput, KvOutput> = { ...kvModel, partition: (history) => kvModel.partition!(history) };
+
+function fast(history: readonly KvOperation[], verbose: boolean, timeoutMs = 0) {
+  return checkKvFast(full as never, history, timeoutMs > 0 ? performance.now() + timeoutMs : Infinity, verbose);
+}
+
+function summary(result: { result: string; info: { partitions: readonly { result: string; operations: readonly KvOperation[]; partialLinearizations: unknown; longestContaining: unknown; failedOperation: number }[] } }) {
+  return {
+    result: result.result,
+    partitions: result.info.partitions.map((p) => [p.result, p.operations, p.partialLinearizations, p.longestContaining, p.failedOperation]),
+  };
+}
+
+function corrupt(history: KvOperation[], after: number): KvOperation[] {
+  const copy = history.slice();
+  const index = copy.findIndex((o, i) => i > after && o.input.op === 'get');
+  copy[index] = { ...copy[index]!, output: { value: 'never written' } };
+  return copy;
+}
+
+describe('the one-pass key/value check', () => {
+  it('takes synthetic histories and agrees with the JavaScript loop, verbose data included', () => {
+    const history = makeLinearizableKvHistory({ seed: 5, operations: 3_000, keys: 30, clients: 12 });
+    for (const h of [history, corrupt(history, 1_500)]) {
+      const taken = fast(h, true);
+      expect(taken).toBeDefined();
+      expect(summary(taken!)).toEqual(summary(checkOperationsVerbose(javascriptKv, h, 0)));
+      expect(fast(h, false)!.result).toBe(checkOperationsTimeout(javascriptKv, h, 0));
+    }
+    expect(fast(history, false)!.result).toBe('Ok');
+    expect(fast(corrupt(history, 1_500), false)!.result).toBe('Illegal');
+  });
+
+  it('on one key with long values, both verdicts', () => {
+    const history = makeLinearizableKvHistory({ seed: 9, operations: 1_500, keys: 1, clients: 5 });
+    expect(fast(history, false)!.result).toBe('Ok');
+    expect(fast(corrupt(history, 700), false)!.result).toBe('Illegal');
+    expect(summary(fast(corrupt(history, 700), true)!)).toEqual(summary(checkOperationsVerbose(javascriptKv, corrupt(history, 700), 0)));
+  });
+
+  it('compares states by content: a put of "ab" equals "a" then an append of "b"', () => {
+    const history = [
+      kv.put(0, 'k', 'a', 0, 1),
+      kv.append(0, 'k', 'b', 2, 3),
+      kv.get(0, 'k', 'ab', 4, 5),
+      kv.put(1, 'k', 'ab', 6, 7),
+      kv.appendReturn(1, 'k', '', 'ab', 8, 9),
+      kv.get(1, 'k', 'ab', 10, 11),
+    ];
+    expect(fast(history, false)!.result).toBe('Ok');
+    history[5] = kv.get(1, 'k', 'ba', 10, 11);
+    expect(fast(history, false)!.result).toBe('Illegal');
+  });
+
+  it('orders partitions by key as JavaScript sorts strings (code units), with any characters', () => {
+    const keys = ['b', 'a', '', '\uff61', '\u{1f600}', 'a\u0000', '\ud800', 'é', 'ab'];
+    const history = keys.map((key, i) => kv.put(i, key, `v${i}\ud800`, i, i + 1));
+    history.push(...keys.map((key, i) => kv.get(100 + i, key, `v${i}\ud800`, 50 + i, 51 + i)));
+    const taken = fast(history, true)!;
+    expect(taken.result).toBe('Ok');
+    expect(taken.info.partitions.map((p) => p.operations[0]!.input.key)).toEqual([...keys].sort());
+    expect(summary(taken)).toEqual(summary(checkOperationsVerbose(javascriptKv, history, 0)));
+    // A lone surrogate is a code unit like any other: a different one is a different value.
+    history[history.length - 1] = kv.get(200, 'ab', `v8\udc00`, 60, 61);
+    expect(fast(history, false)!.result).toBe('Illegal');
+  });
+
+  it('treats an answer that is not a string as matching no state', () => {
+    const history: KvOperation[] = [kv.put(0, 'k', '7', 0, 1), { ...kv.get(1, 'k', '7', 2, 3), output: { value: 7 as unknown as string } }];
+    expect(fast(history, false)!.result).toBe('Illegal');
+    expect(checkOperationsTimeout(javascriptKv, history, 0)).toBe('Illegal');
+  });
+
+  it('validates clients as the general path does', () => {
+    const overlapping = [kv.put(0, 'k', 'a', 0, 10), kv.put(0, 'k', 'b', 5, 12)];
+    expect(() => fast(overlapping, false)).toThrow(OverlappingOperationsError);
+    // Listed out of call order but sequential: accepted.
+    const unordered = [kv.put(0, 'k', 'b', 20, 30), kv.put(0, 'k', 'a', 0, 10), kv.get(1, 'k', 'b', 31, 32)];
+    expect(fast(unordered, false)!.result).toBe('Ok');
+    const backwards = [kv.put(0, 'k', 'a', 10, 5)];
+    expect(() => fast(backwards, false)).toThrow(/returns before it is called/);
+  });
+
+  it('declines what it cannot mean exactly, and the general path reports it', () => {
+    const unknownOp = [{ clientId: 0, input: { op: 'cas', key: 'k' } as unknown as KvInput, output: { value: '' }, call: 0, return: 1 }];
+    expect(fast(unknownOp, false)).toBeUndefined();
+    expect(() => checkOperationsTimeout(kvModel, unknownOp, 0)).toThrow(/unknown kv op "cas"/);
+    const numberWritten = [{ ...kv.put(0, 'k', 'a', 0, 1), input: { op: 'put', key: 'k', value: 5 } as unknown as KvInput }];
+    expect(fast(numberWritten, false)).toBeUndefined();
+    expect(fast([kv.put(0.5, 'k', 'a', 0, 1)], false)).toBeUndefined();
+    expect(fast([{ ...kv.put(0, 'k', 'a', 0, 1), call: '0' as unknown as number }], false)).toBeUndefined();
+    expect(() => checkOperationsTimeout(kvModel, [{ ...kv.put(0, 'k', 'a', 0, 1), call: '0' as unknown as number }], 0)).toThrow(/call time/);
+  });
+
+  it('answers Unknown when the time limit passes mid-search, with the partial linearization so far', () => {
+    const hard: KvOperation[] = [];
+    for (let c = 0; c < 14; c++) {
+      for (let round = 0; round < 6; round++) hard.push(kv.append(c, 'k', `${c}.${round};`, round * 10, round * 10 + 9));
+    }
+    hard.push(kv.get(99, 'k', 'impossible', 1000, 1001));
+    const start = performance.now();
+    const taken = fast(hard, true, 200)!;
+    expect(taken.result).toBe('Unknown');
+    expect(performance.now() - start).toBeLessThan(200 + 2_000);
+    expect(taken.info.partitions[0]!.partialLinearizations.length).toBeGreaterThan(0);
+  });
+
+  it('agrees with the JavaScript loop on random small histories with ambiguous values', () => {
+    const operation = fc.record({
+      op: fc.constantFrom('get' as const, 'put' as const, 'append' as const, 'appendReturn' as const),
+      key: fc.constantFrom('a', 'b', '\u{1f600}'),
+      value: fc.constantFrom('x', 'y', 'xy', 'yx', '', '\ud800'),
+      output: fc.constantFrom('', 'x', 'y', 'xy', 'yx', 'xyx', 'xxy'),
+      client: fc.nat(3),
+      call: fc.nat(30),
+      length: fc.nat(12),
+    });
+    fc.assert(
+      fc.property(fc.array(operation, { maxLength: 12 }), (drawn) => {
+        // Each client's operations one after another.
+        const freeAt = new Map<number, number>();
+        const history: KvOperation[] = drawn.map((d) => {
+          const call = Math.max(d.call, freeAt.get(d.client) ?? 0);
+          freeAt.set(d.client, call + d.length);
+          const input = (d.op === 'get' ? { op: 'get', key: d.key } : { op: d.op, key: d.key, value: d.value }) as KvInput;
+          return { clientId: d.client, input, output: { value: d.output }, call, return: call + d.length };
+        });
+        const expected = summary(checkOperationsVerbose(javascriptKv, history, 0));
+        const taken = fast(history, true);
+        if (history.length === 0) expect(taken).toBeUndefined();
+        else expect(summary(taken!)).toEqual(expected);
+      }),
+      { numRuns: 600 },
+    );
+  });
+
+  it('is built from its source: the committed module is up to date', () => {
+    const output = execFileSync(process.execPath, ['porcupine/wasm/build.mjs', '--check'], { encoding: 'utf8' });
+    expect(output).toContain('up to date');
+  }, 60_000);
+});

@@ -1,0 +1,78 @@
+/**
+ * The kv search module (assembly/kv-search.ts) instantiated once per process (or worker) and
+ * reused by every check. Undefined where WebAssembly is unavailable; the checker then runs its
+ * JavaScript loop.
+ */
+import { kvSearchBase64 } from './kv-search-binary.ts';
+
+/** What the module exports (see assembly/kv-search.ts for each function's contract). */
+export interface KvSearchExports {
+  readonly memory: WebAssembly.Memory;
+  reserve(operations: number, strings: number, units: number): void;
+  callsPointer(): number;
+  returnsPointer(): number;
+  clientsPointer(): number;
+  kindsPointer(): number;
+  keyStringsPointer(): number;
+  valueStringsPointer(): number;
+  answerStringsPointer(): number;
+  stringStartsPointer(): number;
+  unitsPointer(): number;
+  prepare(): number;
+  partitions(): number;
+  partitionStart(partition: number): number;
+  partitionOperations(): number;
+  search(partition: number, verbose: number): number;
+  resume(): number;
+  giveUp(): void;
+  sequences(): number;
+  sequenceStarts(): number;
+  sequenceLengths(): number;
+  sequencePool(): number;
+  sequenceOf(): number;
+}
+
+/** Past this much linear memory after a check, the instance is dropped so the memory can go. */
+const keepMemoryBytes = 64 << 20;
+
+/** Compiled when this module loads, so that a check does not wait for it. */
+const compiled = compile();
+let instance: KvSearchExports | undefined;
+
+const imports = {
+  env: {
+    abort: (): never => {
+      throw new Error('kv search module aborted');
+    },
+  },
+};
+
+/** The instance; undefined without WebAssembly. */
+export function kvSearchInstance(): KvSearchExports | undefined {
+  if (compiled === null) return undefined;
+  instance ??= new WebAssembly.Instance(compiled, imports).exports as unknown as KvSearchExports;
+  return instance;
+}
+
+/** Lets a large instance go after a check, so its memory can be reclaimed. */
+export function releaseKvSearchMemory(): void {
+  if (instance !== undefined && instance.memory.buffer.byteLength > keepMemoryBytes) instance = undefined;
+}
+
+function compile(): WebAssembly.Module | null {
+  if (typeof WebAssembly !== 'object') return null;
+  try {
+    return new WebAssembly.Module(decodeBase64(kvSearchBase64));
+  } catch {
+    return null;
+  }
+}
+
+function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
+  const NodeBuffer = (globalThis as { Buffer?: typeof Buffer }).Buffer;
+  if (NodeBuffer !== undefined) return new Uint8Array(NodeBuffer.from(text, 'base64'));
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
