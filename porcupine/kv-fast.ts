@@ -75,12 +75,14 @@ interface FlatHistory {
   readonly returns: Float64Array;
   readonly clients: Int32Array;
   readonly kinds: Int32Array;
-  /** Per operation: indices into `strings` (-1 none; -2 an answer that is not a string). */
+  /** Per operation: string numbers (-1 none; -2 an answer that is not a string). */
   readonly keyStrings: Int32Array;
   readonly valueStrings: Int32Array;
   readonly answerStrings: Int32Array;
-  readonly strings: string[];
-  /** Per string and one past the last: where it starts among all the code units. */
+  /** Every string, one after another. */
+  readonly text: string;
+  readonly stringCount: number;
+  /** Per string and one past the last: where it starts in `text`. */
   readonly stringStarts: Int32Array;
 }
 
@@ -97,8 +99,9 @@ function readHistory(history: readonly Operation<unknown, unknown>[]): FlatHisto
   const keyStrings = new Int32Array(n);
   const valueStrings = new Int32Array(n).fill(-1);
   const answerStrings = new Int32Array(n).fill(-1);
-  // At most three strings per operation (key, value, answer), stored by index: no growing.
-  const strings = new Array<string>(3 * n);
+  // Every string, one after another (concatenating is cheap: the engine joins them lazily).
+  let text = '';
+  // At most three strings per operation (key, value, answer).
   const stringStarts = new Int32Array(3 * n + 1);
   let stringCount = 0;
   let units = 0;
@@ -118,7 +121,8 @@ function readHistory(history: readonly Operation<unknown, unknown>[]): FlatHisto
     const key = input.key;
     if (typeof key !== 'string') return undefined;
     keyStrings[index] = stringCount;
-    strings[stringCount++] = key;
+    stringCount++;
+    text += key;
     units += key.length;
     stringStarts[stringCount] = units;
     const op = input.op;
@@ -133,7 +137,8 @@ function readHistory(history: readonly Operation<unknown, unknown>[]): FlatHisto
       const value = (input as { readonly value?: unknown }).value;
       if (typeof value !== 'string') return undefined;
       valueStrings[index] = stringCount;
-      strings[stringCount++] = value;
+      stringCount++;
+    text += value;
       units += value.length;
       stringStarts[stringCount] = units;
     }
@@ -144,20 +149,20 @@ function readHistory(history: readonly Operation<unknown, unknown>[]): FlatHisto
       if (typeof answer !== 'string') answerStrings[index] = NOT_A_STRING;
       else {
         answerStrings[index] = stringCount;
-        strings[stringCount++] = answer;
+        stringCount++;
+    text += answer;
         units += answer.length;
         stringStarts[stringCount] = units;
       }
     }
   }
-  strings.length = stringCount;
-  return { calls, returns, clients, kinds, keyStrings, valueStrings, answerStrings, strings, stringStarts };
+  return { calls, returns, clients, kinds, keyStrings, valueStrings, answerStrings, text, stringCount, stringStarts };
 }
 
 /** Copies the flat history into the module's memory. */
 function writeHistory(module: KvSearchExports, flat: FlatHistory): void {
   const n = flat.calls.length;
-  const stringCount = flat.strings.length;
+  const stringCount = flat.stringCount;
   const units = flat.stringStarts[stringCount]!;
   module.reserve(n, stringCount, units);
   const buffer = module.memory.buffer;
@@ -169,7 +174,7 @@ function writeHistory(module: KvSearchExports, flat: FlatHistory): void {
   new Int32Array(buffer, module.valueStringsPointer(), n).set(flat.valueStrings);
   new Int32Array(buffer, module.answerStringsPointer(), n).set(flat.answerStrings);
   new Int32Array(buffer, module.stringStartsPointer(), stringCount + 1).set(flat.stringStarts.subarray(0, stringCount + 1));
-  writeUnits(new Uint16Array(buffer, module.unitsPointer(), units), flat.strings.join(''));
+  writeUnits(new Uint16Array(buffer, module.unitsPointer(), units), flat.text);
 }
 
 /** The code units of `text` into `target` (exactly, lone surrogates included). */

@@ -177,25 +177,40 @@ function checkClients(): i32 {
 
 const HASH_BASE: i32 = 0x01000193;
 
+/**
+ * Hashes the keys and written values (answers are compared, never hashed: they are often the
+ * longest strings and most are read once).
+ */
 function hashStrings(): void {
   stringHashAt = alloc(<usize>stringCount << 2);
   stringPowerAt = alloc(<usize>stringCount << 2);
-  for (let string = 0; string < stringCount; string++) {
-    const data = stringData(string);
-    const length = stringLength(string);
-    let hash: i32 = 0;
-    let power: i32 = 1;
-    for (let k = 0; k < length; k++) {
-      hash = hash * HASH_BASE + <i32>load<u16>(data + ((<usize>k) << 1));
-      power *= HASH_BASE;
-    }
-    setI32(stringHashAt, string, hash);
-    setI32(stringPowerAt, string, power);
+  for (let i = 0; i < count; i++) {
+    hashString(i32At(keyStringAt, i));
+    const value = i32At(valueStringAt, i);
+    if (value >= 0) hashString(value);
   }
 }
 
-@inline function sameUnits(a: usize, b: usize, length: i32): bool {
-  return memory.compare(a, b, (<usize>length) << 1) == 0;
+function hashString(string: i32): void {
+  const data = stringData(string);
+  const length = stringLength(string);
+  let hash: i32 = 0;
+  let power: i32 = 1;
+  for (let k = 0; k < length; k++) {
+    hash = hash * HASH_BASE + <i32>load<u16>(data + ((<usize>k) << 1));
+    power *= HASH_BASE;
+  }
+  setI32(stringHashAt, string, hash);
+  setI32(stringPowerAt, string, power);
+}
+
+/** Whether `length` code units at a and at b are the same (eight bytes at a time). */
+function sameUnits(a: usize, b: usize, length: i32): bool {
+  const bytes = (<usize>length) << 1;
+  const wide = bytes & ~(<usize>7);
+  for (let k: usize = 0; k < wide; k += 8) if (load<u64>(a + k) != load<u64>(b + k)) return false;
+  for (let k = wide; k < bytes; k += 2) if (load<u16>(a + k) != load<u16>(b + k)) return false;
+  return true;
 }
 
 /** Orders two strings by their code units, as JavaScript's default sort does: <0, 0 or >0. */
@@ -341,8 +356,8 @@ let stackCallsAt: usize = 0;
 let stackStatesAt: usize = 0;
 // Per local operation: its kind.
 let localKindsAt: usize = 0;
-// Per local operation: a put's new state id; a get's or appendReturn's answer as a state id
-// (-2 for an answer that is not a string, which no state equals).
+// Per local operation: a put's new state id; a get's or appendReturn's answer (a string, or
+// -2 for an answer that is not a string, which no state equals).
 let argsAt: usize = 0;
 // Partial linearizations (verbose).
 let recording = false;
@@ -393,10 +408,7 @@ export function search(p: i32, verbose: i32): i32 {
     setI32(localKindsAt, operation, kind);
     let arg: i32 = NONE;
     if (kind == PUT) arg = internString(i32At(valueStringAt, global));
-    else if (kind == GET || kind == APPEND_RETURN) {
-      const answer = i32At(answerStringAt, global);
-      arg = answer < 0 ? answer : internString(answer);
-    }
+    else if (kind == GET || kind == APPEND_RETURN) arg = i32At(answerStringAt, global);
     setI32(argsAt, operation, arg);
   }
   startRecorder();
@@ -457,9 +469,9 @@ function run(): i32 {
       const operation = i32At(operationOf, entry);
       const kind = i32At(kinds, operation);
       let newId: i32;
-      if (kind == GET) newId = i32At(args, operation) == stateId ? stateId : -1;
+      if (kind == GET) newId = answers(stateId, i32At(args, operation)) ? stateId : -1;
       else if (kind == PUT) newId = i32At(args, operation);
-      else if (kind == APPEND_RETURN && i32At(args, operation) != stateId) newId = -1;
+      else if (kind == APPEND_RETURN && !answers(stateId, i32At(args, operation))) newId = -1;
       else newId = appended(stateId, operation);
       if (newId >= 0) {
         const wordAt = words + ((<usize>(operation >>> 5)) << 2);
@@ -761,6 +773,13 @@ function addState(data: usize, length: i32, hash: i32, slot: i32): i32 {
 
 @inline function stateData(state: i32): usize {
   return <usize>i32At(stateDataAt, state);
+}
+
+/** Whether state `stateId` is what answer `string` says (-2: not a string, never). */
+function answers(stateId: i32, string: i32): bool {
+  if (string < 0) return false;
+  const length = stringLength(string);
+  return i32At(stateLengthAt, stateId) == length && sameUnits(stateData(stateId), stringData(string), length);
 }
 
 /** The id of the state equal to string `string`. */
