@@ -240,21 +240,26 @@ function searchOne(module: KvSearchExports, partition: number, verbose: boolean,
   throw new Error(`kv search module returned status ${status}`);
 }
 
-/** The last verbose search's records: per operation, its longest sequence (shared arrays). */
+/**
+ * The last verbose search's records: per operation, its longest sequence (arrays shared by the
+ * operations of one sequence). Only sequences some operation still holds are read: most that
+ * the search recorded were outgrown.
+ */
 function readLongest(module: KvSearchExports, operationCount: number): SearchOutcome['longest'] {
   const buffer = module.memory.buffer;
   const count = module.sequences();
   const starts = new Int32Array(buffer, module.sequenceStarts(), count);
   const lengths = new Int32Array(buffer, module.sequenceLengths(), count);
-  const sequences: number[][] = new Array<number[]>(count);
-  for (let id = 0; id < count; id++) {
-    sequences[id] = Array.from(new Int32Array(buffer, module.sequencePool() + 4 * starts[id]!, lengths[id]!));
-  }
+  const pool = module.sequencePool();
   const sequenceOf = new Int32Array(buffer, module.sequenceOf(), operationCount);
+  const read = new Array<number[] | undefined>(count);
   const longest = new Array<readonly number[] | undefined>(operationCount);
   for (let operation = 0; operation < operationCount; operation++) {
     const id = sequenceOf[operation]!;
-    longest[operation] = id < 0 ? undefined : sequences[id];
+    if (id < 0) continue;
+    let sequence = read[id];
+    if (sequence === undefined) read[id] = sequence = Array.from(new Int32Array(buffer, pool + 4 * starts[id]!, lengths[id]!));
+    longest[operation] = sequence;
   }
   return longest;
 }
