@@ -1,7 +1,7 @@
 /**
  * The key/value check in one pass: a history checked against `kvModel` itself (its own
  * partition, init and step, the default equal) is read once into flat arrays and searched by
- * the WebAssembly loop (wasm/assembly/kv-search.ts), which runs at full speed on a cold
+ * the WebAssembly loop (wasm/assembly/), which runs at full speed on a cold
  * process where the JavaScript loops would still be interpreted.
  *
  * The history is read once (one loop over the operations, no string hashed here); its keys,

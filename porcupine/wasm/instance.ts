@@ -1,11 +1,11 @@
 /**
- * The kv search module (assembly/kv-search.ts) instantiated once per process (or worker) and
+ * The kv search module (assembly/) instantiated once per process (or worker) and
  * reused by every check. Undefined where WebAssembly is unavailable; the checker then runs its
  * JavaScript loop.
  */
 import { kvSearchBase64 } from './kv-search-binary.ts';
 
-/** What the module exports (see assembly/kv-search.ts for each function's contract). */
+/** What the module exports (see assembly/ for each function's contract). */
 export interface KvSearchExports {
   readonly memory: WebAssembly.Memory;
   reserve(operations: number, strings: number, units: number): void;

@@ -1,0 +1,280 @@
+// The history as the host writes it (times, clients, kinds, strings as UTF-16 code units),
+// and what `prepare` derives from it: clients checked, strings hashed, operations grouped by
+// key into partitions ordered as JavaScript sorts the keys.
+import { NONE, alloc, currentTop, f64At, i32At, mixHash, resetTop, sameUnits, setI32 } from './memory';
+
+/** Operation kinds, as the host numbers them. */
+export const GET: i32 = 0;
+export const PUT: i32 = 1;
+export const APPEND_RETURN: i32 = 3;
+
+
+export let count: i32 = 0;
+export let stringCount: i32 = 0;
+export let callsAt: usize = 0; // f64 per operation
+export let returnsAt: usize = 0; // f64
+export let clientsAt: usize = 0; // i32
+export let kindsAt: usize = 0; // i32
+export let keyStringAt: usize = 0; // i32: the string holding the operation's key
+export let valueStringAt: usize = 0; // i32: the string a put or append writes, else -1
+export let answerStringAt: usize = 0; // i32: the string a get or appendReturn answered; -2 not a string; else -1
+export let stringStartAt: usize = 0; // i32 per string + 1: where it starts in `units`
+export let unitsAt: usize = 0; // u16: every string's UTF-16 code units, one after another
+
+/** Strings: their hash and the hash base to the power of their length. */
+export let stringHashAt: usize = 0;
+export let stringPowerAt: usize = 0;
+
+// Partitions: one per distinct key, ordered by key.
+export let partitionCount: i32 = 0;
+export let partStartAt: usize = 0; // i32 per partition + 1
+export let partOpsAt: usize = 0; // i32: history indices grouped by partition, in history order
+export let workAt: usize = 0; // where one partition's working memory starts
+
+/**
+ * Makes room for a history of `n` operations holding `strings` strings of `units` UTF-16
+ * code units in all. The host then fills the arrays (see the `*At` exports).
+ */
+export function reserve(n: i32, strings: i32, units: i32): void {
+  resetTop(__heap_base);
+  count = n;
+  stringCount = strings;
+  const size = <usize>n;
+  callsAt = alloc(size << 3);
+  returnsAt = alloc(size << 3);
+  clientsAt = alloc(size << 2);
+  kindsAt = alloc(size << 2);
+  keyStringAt = alloc(size << 2);
+  valueStringAt = alloc(size << 2);
+  answerStringAt = alloc(size << 2);
+  stringStartAt = alloc(<usize>(strings + 1) << 2);
+  unitsAt = alloc(<usize>units << 1);
+}
+
+export function callsPointer(): usize { return callsAt; }
+export function returnsPointer(): usize { return returnsAt; }
+export function clientsPointer(): usize { return clientsAt; }
+export function kindsPointer(): usize { return kindsAt; }
+export function keyStringsPointer(): usize { return keyStringAt; }
+export function valueStringsPointer(): usize { return valueStringAt; }
+export function answerStringsPointer(): usize { return answerStringAt; }
+export function stringStartsPointer(): usize { return stringStartAt; }
+export function unitsPointer(): usize { return unitsAt; }
+
+@inline export function stringData(string: i32): usize {
+  return unitsAt + ((<usize>i32At(stringStartAt, string)) << 1);
+}
+@inline export function stringLength(string: i32): i32 {
+  return i32At(stringStartAt, string + 1) - i32At(stringStartAt, string);
+}
+
+/**
+ * Checks each client's operations are sequential, hashes the strings and groups operations
+ * by key, partitions ordered by key. Returns 0 when the history is fine, 1 when the host
+ * must validate it itself (a client overlaps itself or lists its operations out of call
+ * order, or a time is malformed; the host's validation then names the problem or accepts).
+ */
+export function prepare(): i32 {
+  const suspicious = checkClients();
+  hashStrings();
+  groupByKey();
+  workAt = currentTop();
+  return suspicious;
+}
+
+function checkClients(): i32 {
+  const n = count;
+  let suspicious: i32 = 0;
+  // Per client, the latest operation so far: an open-addressed table of (client, index).
+  let capacity: i32 = 16;
+  while (capacity < 2 * n) capacity <<= 1;
+  const mask = capacity - 1;
+  const clientKeys = alloc(<usize>capacity << 2);
+  const latest = alloc(<usize>capacity << 2);
+  memory.fill(latest, 0xff, <usize>capacity << 2);
+  for (let i = 0; i < n; i++) {
+    const call = f64At(callsAt, i);
+    const ret = f64At(returnsAt, i);
+    if (!(call - call == 0) || ret != ret || ret < call) {
+      suspicious = 1;
+      continue;
+    }
+    const client = i32At(clientsAt, i);
+    let slot = mixHash(client) & mask;
+    for (;;) {
+      const previous = i32At(latest, slot);
+      if (previous == NONE) {
+        setI32(clientKeys, slot, client);
+        setI32(latest, slot, i);
+        break;
+      }
+      if (i32At(clientKeys, slot) == client) {
+        const previousCall = f64At(callsAt, previous);
+        const previousReturn = f64At(returnsAt, previous);
+        if (call > previousCall || (call == previousCall && ret >= previousReturn)) {
+          if (call < previousReturn) suspicious = 1;
+          setI32(latest, slot, i);
+        } else {
+          suspicious = 1;
+        }
+        break;
+      }
+      slot = (slot + 1) & mask;
+    }
+  }
+  resetTop(clientKeys); // the table is no longer needed
+  return suspicious;
+}
+
+const HASH_BASE: i32 = 0x01000193;
+
+/**
+ * Hashes the keys and written values (answers are compared, never hashed: they are often the
+ * longest strings and most are read once).
+ */
+function hashStrings(): void {
+  stringHashAt = alloc(<usize>stringCount << 2);
+  stringPowerAt = alloc(<usize>stringCount << 2);
+  for (let i = 0; i < count; i++) {
+    hashString(i32At(keyStringAt, i));
+    const value = i32At(valueStringAt, i);
+    if (value >= 0) hashString(value);
+  }
+}
+
+function hashString(string: i32): void {
+  const data = stringData(string);
+  const length = stringLength(string);
+  let hash: i32 = 0;
+  let power: i32 = 1;
+  for (let k = 0; k < length; k++) {
+    hash = hash * HASH_BASE + <i32>load<u16>(data + ((<usize>k) << 1));
+    power *= HASH_BASE;
+  }
+  setI32(stringHashAt, string, hash);
+  setI32(stringPowerAt, string, power);
+}
+
+/** Orders two strings by their code units, as JavaScript's default sort does: <0, 0 or >0. */
+function compareStrings(a: i32, b: i32): i32 {
+  const dataA = stringData(a);
+  const dataB = stringData(b);
+  const lengthA = stringLength(a);
+  const lengthB = stringLength(b);
+  const shorter = min(lengthA, lengthB);
+  for (let k = 0; k < shorter; k++) {
+    const unitA = <i32>load<u16>(dataA + ((<usize>k) << 1));
+    const unitB = <i32>load<u16>(dataB + ((<usize>k) << 1));
+    if (unitA != unitB) return unitA - unitB;
+  }
+  return lengthA - lengthB;
+}
+
+/** Numbers the distinct keys, orders them, and groups the operations by key (stable). */
+function groupByKey(): void {
+  const n = count;
+  // Distinct keys by content: an open-addressed table of key numbers; keyString per key.
+  let capacity: i32 = 16;
+  while (capacity < 2 * n) capacity <<= 1;
+  const mask = capacity - 1;
+  const table = alloc(<usize>capacity << 2);
+  memory.fill(table, 0xff, <usize>capacity << 2);
+  const keyString = alloc(<usize>n << 2);
+  const keyOf = alloc(<usize>n << 2);
+  let keys: i32 = 0;
+  for (let i = 0; i < n; i++) {
+    const string = i32At(keyStringAt, i);
+    const hash = i32At(stringHashAt, string);
+    const length = stringLength(string);
+    let slot = mixHash(hash) & mask;
+    let key: i32 = NONE;
+    for (;;) {
+      const candidate = i32At(table, slot);
+      if (candidate == NONE) break;
+      const other = i32At(keyString, candidate);
+      if (i32At(stringHashAt, other) == hash && stringLength(other) == length && sameUnits(stringData(other), stringData(string), length)) {
+        key = candidate;
+        break;
+      }
+      slot = (slot + 1) & mask;
+    }
+    if (key == NONE) {
+      key = keys++;
+      setI32(table, slot, key);
+      setI32(keyString, key, string);
+    }
+    setI32(keyOf, i, key);
+  }
+  // Rank the keys by content.
+  const order = alloc(<usize>keys << 2);
+  const scratch = alloc(<usize>keys << 2);
+  for (let key = 0; key < keys; key++) setI32(order, key, key);
+  sortKeys(order, scratch, keys, keyString);
+  const rankOf = scratch;
+  for (let rank = 0; rank < keys; rank++) setI32(rankOf, i32At(order, rank), rank);
+  partitionCount = keys;
+  partStartAt = alloc(<usize>(keys + 1) << 2);
+  memory.fill(partStartAt, 0, <usize>(keys + 1) << 2);
+  for (let i = 0; i < n; i++) {
+    const rank = i32At(rankOf, i32At(keyOf, i));
+    setI32(keyOf, i, rank);
+    setI32(partStartAt, rank + 1, i32At(partStartAt, rank + 1) + 1);
+  }
+  for (let p = 0; p < keys; p++) setI32(partStartAt, p + 1, i32At(partStartAt, p + 1) + i32At(partStartAt, p));
+  partOpsAt = alloc(<usize>n << 2);
+  const fill = order;
+  memory.copy(fill, partStartAt, <usize>keys << 2);
+  for (let i = 0; i < n; i++) {
+    const rank = i32At(keyOf, i);
+    const at = i32At(fill, rank);
+    setI32(partOpsAt, at, i);
+    setI32(fill, rank, at + 1);
+  }
+}
+
+/** Sorts key numbers by their strings (bottom-up merge sort). */
+function sortKeys(keys: usize, scratch: usize, length: i32, keyString: usize): void {
+  let from = keys;
+  let to = scratch;
+  for (let width = 1; width < length; width <<= 1) {
+    for (let start = 0; start < length; start += 2 * width) {
+      const middle = min(start + width, length);
+      const end = min(start + 2 * width, length);
+      let i = start;
+      let j = middle;
+      let k = start;
+      while (i < middle && j < end) {
+        const a = i32At(from, i);
+        const b = i32At(from, j);
+        if (compareStrings(i32At(keyString, b), i32At(keyString, a)) < 0) {
+          setI32(to, k++, b);
+          j++;
+        } else {
+          setI32(to, k++, a);
+          i++;
+        }
+      }
+      while (i < middle) setI32(to, k++, i32At(from, i++));
+      while (j < end) setI32(to, k++, i32At(from, j++));
+    }
+    const swap = from;
+    from = to;
+    to = swap;
+  }
+  if (from != keys) memory.copy(keys, from, <usize>length << 2);
+}
+
+/** How many partitions (distinct keys) the history has. */
+export function partitions(): i32 {
+  return partitionCount;
+}
+
+/** Where partition p's operations start in `partitionOperations` (p = partitions() gives the end). */
+export function partitionStart(p: i32): i32 {
+  return i32At(partStartAt, p);
+}
+
+/** Where the grouped history indices live (i32 each). */
+export function partitionOperations(): usize {
+  return partOpsAt;
+}

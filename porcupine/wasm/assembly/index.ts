@@ -1,0 +1,23 @@
+// The key/value linearizability search compiled to WebAssembly (AssemblyScript source): the
+// module's exports. The host (porcupine/kv-fast.ts) reserves room for a history, writes it,
+// calls `prepare`, then searches partition after partition.
+//
+// Build: npm run build:wasm (see porcupine/wasm/build.mjs).
+export {
+  answerStringsPointer,
+  callsPointer,
+  clientsPointer,
+  keyStringsPointer,
+  kindsPointer,
+  partitionOperations,
+  partitions,
+  partitionStart,
+  prepare,
+  reserve,
+  returnsPointer,
+  stringStartsPointer,
+  unitsPointer,
+  valueStringsPointer,
+} from './history';
+export { giveUp, resume, search } from './search';
+export { sequenceLengths, sequenceOf, sequencePool, sequences, sequenceStarts } from './recorder';
