@@ -1,12 +1,10 @@
 /**
  * The key/value check in one pass: a history checked against `kvModel` itself (its own
- * partition, init and step, the default equal) is read once into flat arrays and searched by
- * the WebAssembly loop (wasm/assembly/), which runs at full speed on a cold
- * process where the JavaScript loops would still be interpreted.
- *
- * The history is read once (one loop over the operations, no string hashed here); its keys,
- * written values and answers go to the module as UTF-16 code units, where they are hashed,
- * grouped and compared.
+ * partition, init and step, the default equal) is read by one loop into flat arrays, and the
+ * WebAssembly module (wasm/assembly/) does the rest: it runs compiled on a cold process, where
+ * the JavaScript loops would still be interpreted. No string is hashed here: keys, written
+ * values and answers go to the module as UTF-16 code units, where keys and values are hashed
+ * and states and answers compared.
  *
  * It gives exactly what the general path gives (same verdicts, same partial linearizations,
  * same errors): wherever the history holds something it does not handle (an unknown op, a
@@ -34,7 +32,7 @@ const OK = 0;
 const ILLEGAL = 1;
 const PAUSED = 3;
 
-/** Whether the module is taken (a check started from inside a check's callback). */
+/** Whether the module is taken (by a check started from a model's callback during a check). */
 let busy = false;
 
 /** Whether `model` is kvModel in all that the fast check relies on. */
