@@ -17,6 +17,7 @@
 import type { ClientEnd } from '../labrpc/index.ts';
 import { Server, Service, encode, decode } from '../labrpc/index.ts';
 import { MakeClerk, StartKVServer, type Clerk, type KVServer } from '../kvraft/index.ts';
+import { CommitClamp } from './commit-clamp.ts';
 import { DiskPersister, type Durability } from './disk-persister.ts';
 import { createHttpApi, defaultHttpLimits, type ApiBackend, type HttpLimits, type KvOperation, type OpOutcome, type Route } from './http-api.ts';
 import { viewRaft } from './raft-view.ts';
@@ -161,6 +162,9 @@ export class RunningNode {
       peers: options.peers,
       dispatcher: server,
       gate: this.persister,
+      // AppendEntries requests leave before the leader's flush (its LeaderCommit clamped), so
+      // the leader writes its log while the followers write theirs.
+      earlySend: new CommitClamp(this.persister),
       switch: this.switch,
       deadlineMs: options.rpcTimeoutMs,
       log: this.log,
@@ -200,12 +204,13 @@ export class RunningNode {
       run: (operation, timeoutMs) => this.runOperation(operation, timeoutMs),
       status: () => this.status(),
       setReachable: (reachable) => this.switch.set(reachable),
-      // An answer to a client needs no flush of its own when there are peers: it reports an
-      // operation Raft committed, and the leader learns of a commit only from replies to
-      // AppendEntries that left it through the gate, after the entries were on its disk; the
-      // followers' copies were on theirs before they replied. So a majority holds every entry
-      // the answer depends on. A single node commits alone, so its answers wait for the disk.
-      gate: this.peers.length > 1 ? undefined : this.persister,
+      // Every answer waits for the disk. The leader sends AppendEntries before its own flush
+      // (commit-clamp.ts), and may commit an entry counting its own copy while that copy is
+      // still only in memory; an "ok" sent then and the leader killed, and the entry could be
+      // on a minority of disks only. Once every Save made before the answer is on disk, the
+      // leader's copy is, and the followers it counted wrote theirs before replying. The
+      // leader's flush usually ends long before a follower's reply arrives.
+      gate: this.persister,
       log: this.log,
     };
     const api = createHttpApi(backend, options.limits ?? defaultHttpLimits);

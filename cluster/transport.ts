@@ -64,6 +64,15 @@ export interface OutputGate {
   pass(): Promise<void> | undefined;
 }
 
+/**
+ * Lets some requests leave before the output gate opens (see commit-clamp.ts). Called for
+ * every request sent; returns the args to encode and send at once, or undefined to send the
+ * caller's args through the gate. It must never change the caller's args object.
+ */
+export interface EarlySendPolicy {
+  early(svcMeth: string, args: object): object | undefined;
+}
+
 /** The partition switch: which peers this node may exchange messages with. */
 export class LinkSwitch {
   private reachable: Set<number> | null = null;
@@ -96,6 +105,8 @@ export interface TransportOptions {
   /** Calls waiting for a reply on one link, and requests being handled on one inbound connection (default 512). */
   maxInFlight?: number;
   gate?: OutputGate;
+  /** Which requests may overtake the gate, and what they then carry; none: every frame waits. */
+  earlySend?: EarlySendPolicy;
   switch?: LinkSwitch;
   log?: (line: string) => void;
   /** An inbound connection must send its hello within this long (default 3000 ms). */
@@ -196,9 +207,11 @@ export class Transport {
   }
 
   private async call(link: Link, svcMeth: string, args: object, reply: object): Promise<boolean> {
+    // Only while something waits for the disk is there a gate to overtake.
+    const earlyArgs = this.options.gate === undefined ? undefined : this.options.earlySend?.early(svcMeth, args);
     // Encoding throws for what cannot cross (a function), as in the simulator: a bug to see.
-    const argsBytes = encode(args, `args of ${svcMeth}`);
-    const replyBytes = await link.call(svcMeth, argsBytes);
+    const argsBytes = encode(earlyArgs ?? args, `args of ${svcMeth}`);
+    const replyBytes = await link.call(svcMeth, argsBytes, earlyArgs !== undefined);
     if (replyBytes === null) return false;
     let value: unknown;
     try {
@@ -249,10 +262,11 @@ function later<T>(value: T, ms: number): Promise<T> {
 }
 
 /**
- * Writes frames to a socket in order, each only once the output gate lets it pass. A socket
- * whose peer stops reading is closed rather than buffered without end. The frames of one turn
- * go out in one system call (a flush releases many at once: one write each cost the leader
- * more than a tenth of its time).
+ * Writes frames to a socket in order, each only once the output gate lets it pass; a frame
+ * written with writeNow skips the queue (frames are independent RPC messages, which may be
+ * reordered as on labrpc's network). A socket whose peer stops reading is closed rather than
+ * buffered without end. The frames of one turn go out in one system call (a flush releases many
+ * at once: one write each cost the leader more than a tenth of its time).
  */
 class FrameWriter {
   private queued = 0;
@@ -286,6 +300,12 @@ class FrameWriter {
           this.socket.destroy();
         },
       );
+  }
+
+  /** Writes a frame at once, ahead of the frames waiting for the gate. */
+  writeNow(frame: Buffer): void {
+    if (this.socket.destroyed) return;
+    this.put(frame);
   }
 
   private put(frame: Buffer): void {
@@ -329,7 +349,8 @@ class Link {
     private readonly address: Address,
   ) {}
 
-  call(method: string, argsBytes: Uint8Array): Promise<Uint8Array | null> {
+  /** Sends a request (at once if `early`, else through the gate); resolves with the reply's bytes, or null. */
+  call(method: string, argsBytes: Uint8Array, early: boolean): Promise<Uint8Array | null> {
     const t = this.transport;
     t.stats.callsSent++;
     if (t.isClosed()) return this.refused('callsRefused');
@@ -364,7 +385,8 @@ class Link {
         resolve(null);
       }, t.deadlineMs);
       this.pending.set(callId, { resolve, timer, sentAtMs, method });
-      this.writer!.write(frame);
+      if (early) this.writer!.writeNow(frame);
+      else this.writer!.write(frame);
     });
   }
 
