@@ -12,8 +12,8 @@
  *   changed nothing. A client whose operation is unknown continues under a fresh history id,
  *   because in the history its unknown operation never ends.
  *
- * Twice per run the nemesis kills every node at once and restarts them all: what was
- * acknowledged must have been on a majority's disks.
+ * Twice per run (or `clusterCrashes` times) the nemesis kills every node at once and restarts
+ * them all: what was acknowledged must have been on a majority's disks.
  *
  * Keys "a…" only get appends and gets, so the final value must contain each acknowledged
  * append exactly once and each unknown one at most once; keys "m…" mix in puts. Keys change
@@ -39,6 +39,8 @@ export interface CrashTestOptions {
   /** Client operation timeout (default 2500 ms). */
   opTimeoutMs?: number;
   keyGenerationMs?: number;
+  /** Times every node is killed at once, then all restarted (default 2). */
+  clusterCrashes?: number;
   seed?: number;
   nodeFlags?: string[];
   log?: (line: string) => void;
@@ -166,8 +168,12 @@ export async function runCrashTest(options: CrashTestOptions): Promise<CrashTest
     return best;
   };
 
-  /** When the whole cluster is killed at once: once in each of [30%, 45%] and [65%, 80%] of the run. */
-  const crashAllAtMs = [durationMs * (0.3 + 0.15 * random()), durationMs * (0.65 + 0.15 * random())];
+  /**
+   * When the whole cluster is killed at once: once in each of `clusterCrashes` windows of
+   * 30%/clusterCrashes of the run each, from 30% of it on (with 2: [30%, 45%] and [65%, 80%]).
+   */
+  const clusterCrashes = options.clusterCrashes ?? 2;
+  const crashAllAtMs = Array.from({ length: clusterCrashes }, (_, j) => durationMs * (0.3 + (0.7 * j) / clusterCrashes + (0.3 / clusterCrashes) * random()));
   let partitionStart: number | undefined;
   let partitionLabel = '';
   const endPartition = async (): Promise<void> => {
@@ -185,7 +191,7 @@ export async function runCrashTest(options: CrashTestOptions): Promise<CrashTest
       const down = state.nodes.filter((x) => !processAlive(x.pid)).map((x) => x.id);
       const dice = random();
       if (report.clusterCrashes < crashAllAtMs.length && clock() > crashAllAtMs[report.clusterCrashes]!) {
-        // Twice per run, the whole cluster crashes at once: only what is on disk is left.
+        // At each of its times, the whole cluster crashes at once: only what is on disk is left.
         await endPartition();
         let killed = 0;
         for (const x of state.nodes) if (killNode(state, x.id)) killed++;

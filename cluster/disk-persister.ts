@@ -73,6 +73,14 @@ export interface DiskPersisterOptions {
   log?: (line: string) => void;
   /** Compact the log once it reaches this many bytes (default: max(4 MiB, 4 × the state)). */
   compactBytes?: number;
+  /**
+   * Testing only: a slow disk. Each append is held back before its write(2) (batch mode with
+   * fsync on) for a time drawn once per DiskPersister, uniformly in 0..this many ms, so the
+   * nodes of a cluster get disks of different speeds. A kill -9 loses what is not written yet:
+   * this widens the window in which a crash finds Saves still in memory only, and lets fast
+   * followers answer before a slow leader has written (default 0).
+   */
+  writeDelayMaxMs?: number;
 }
 
 /** The folder cannot be used (not a folder, not writable, locked by another node). */
@@ -238,6 +246,8 @@ export class DiskPersister implements PersisterLike, OutputGate {
   /** A flush that must run alone runs (a new log file). */
   private exclusive = false;
   private failed: Error | undefined;
+  /** This disk's slowness (testing only, see writeDelayMaxMs). */
+  private readonly writeDelayMs: number;
   private waiters: Waiter[] = [];
   private idleWaiters: (() => void)[] = [];
 
@@ -248,6 +258,7 @@ export class DiskPersister implements PersisterLike, OutputGate {
     this.dir = dir;
     this.durability = options.durability ?? 'batch';
     this.fsync = options.fsync ?? true;
+    this.writeDelayMs = Math.random() * (options.writeDelayMaxMs ?? 0);
   }
 
   /**
@@ -506,7 +517,9 @@ export class DiskPersister implements PersisterLike, OutputGate {
       const record = job.record;
       this.stats.logBytes += record.length;
       // After a failed append nothing more is written: a record must never follow a broken one.
-      const appended = this.appendTail.then(() => (this.failed === undefined ? writeAll(fd, record) : Promise.reject(this.failed)));
+      const appended = this.appendTail
+        .then(() => this.writeDelay())
+        .then(() => (this.failed === undefined ? writeAll(fd, record) : Promise.reject(this.failed)));
       this.appendTail = appended.catch(() => undefined);
       appended
         .then(() => new Promise<void>((resolve, reject) => fs.fdatasync(fd, (e) => (e === null ? resolve() : reject(e)))))
@@ -526,6 +539,12 @@ export class DiskPersister implements PersisterLike, OutputGate {
         );
     }
     this.wakeIfIdle();
+  }
+
+  /** See writeDelayMaxMs. */
+  private writeDelay(): Promise<void> | undefined {
+    if (this.writeDelayMs <= 0) return undefined;
+    return new Promise((resolve) => setTimeout(resolve, this.writeDelayMs));
   }
 
   private wakeIfIdle(): void {

@@ -34,6 +34,8 @@ export interface NodeOptions {
   maxraftstate?: number;
   durability?: Durability;
   fsync?: boolean;
+  /** Testing only: DiskPersisterOptions.writeDelayMaxMs (default 0). */
+  diskDelayMs?: number;
   /** RPC deadline of the transport (default 2000 ms). */
   rpcTimeoutMs?: number;
   /** Clerks (requests in flight) at most; more get 503. Default 128. */
@@ -150,6 +152,7 @@ export class RunningNode {
     this.persister = DiskPersister.open(options.dataDir, {
       durability: options.durability ?? 'batch',
       fsync: options.fsync ?? true,
+      writeDelayMaxMs: options.diskDelayMs,
       log: (line) => this.log(`persister: ${line}`),
       onFailure: (e) => {
         this.log(`persister: ${e.message}`);

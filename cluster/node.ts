@@ -20,6 +20,7 @@ export const nodeFlags: FlagSpec[] = [
   { name: 'durability', type: 'string', value: 'MODE', help: 'batch (default: group commit, output waits for the disk) or sync (fsync in every Save)' },
   { name: 'fsync', type: 'string', value: 'on|off', help: 'off: atomic renames only, survives kill -9 but not a power cut (default on)' },
   { name: 'rpc-timeout', type: 'number', value: 'MS', help: 'a call to a peer resolves false after this long (default 2000)' },
+  { name: 'disk-delay', type: 'number', value: 'MS', help: 'testing only: a slow disk, each write held back by a time drawn at start in 0..MS ms (default 0)' },
   { name: 'reachable', type: 'string', value: 'IDS', help: 'start partitioned: only these nodes reachable, e.g. 0,1 (default all)' },
   { name: 'help', alias: 'h', type: 'boolean', help: 'show this help' },
 ];
@@ -64,6 +65,7 @@ export function nodeOptionsFromArgs(argv: readonly string[], log: (line: string)
     durability,
     fsync: fsyncText === 'on',
     rpcTimeoutMs: numberFlag(parsed, 'rpc-timeout', { min: 10, max: 60_000 }),
+    diskDelayMs: numberFlag(parsed, 'disk-delay', { min: 0, max: 1000 }),
     reachable,
     log,
   };
