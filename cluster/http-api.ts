@@ -61,6 +61,9 @@ export interface HttpStats {
   clientErrors: number;
   unavailable: number;
   timeouts: number;
+  /** Answers that waited for the gate (the disk), and how long they waited in all. */
+  heldAnswers: number;
+  heldMs: number;
 }
 
 const routesHelp = 'GET /kv/:key, PUT /kv/:key, POST /kv/:key/append, GET /status, POST /control/partition';
@@ -78,7 +81,7 @@ class HttpAnswer extends Error {
 }
 
 export function createHttpApi(backend: ApiBackend, limits: HttpLimits = defaultHttpLimits): { server: http.Server; stats: HttpStats } {
-  const stats: HttpStats = { requests: 0, ok: 0, redirects: 0, clientErrors: 0, unavailable: 0, timeouts: 0 };
+  const stats: HttpStats = { requests: 0, ok: 0, redirects: 0, clientErrors: 0, unavailable: 0, timeouts: 0, heldAnswers: 0, heldMs: 0 };
   const server = http.createServer((req, res) => {
     stats.requests++;
     handle(backend, limits, req).then(
@@ -125,8 +128,16 @@ function send(backend: ApiBackend, stats: HttpStats, res: http.ServerResponse, s
   };
   // Nothing leaves before what it depends on is on disk (see DiskPersister's batch mode, kvnode.ts).
   const wait = backend.gate?.pass();
-  if (wait === undefined) write();
-  else wait.then(write, () => res.destroy());
+  if (wait === undefined) {
+    write();
+    return;
+  }
+  const heldFromMs = performance.now();
+  stats.heldAnswers++;
+  wait.then(() => {
+    stats.heldMs += performance.now() - heldFromMs;
+    write();
+  }, () => res.destroy());
 }
 
 async function handle(backend: ApiBackend, limits: HttpLimits, req: http.IncomingMessage): Promise<Answer> {
