@@ -45,9 +45,10 @@
  *   every frame through `pass()`, which waits for the flush. So a node killed with Saves not
  *   yet flushed restarts from an older state, and no other node has seen anything that depended
  *   on the lost ones: as if it had crashed just after its last flush. That is the rule Raft
- *   needs ("respond to RPCs only after persisting"), applied to every message at once. Answers
- *   to clients report committed operations, already on a majority's disks (see kvnode.ts); a
- *   single node's answers pass the gate too.
+ *   needs ("respond to RPCs only after persisting"), applied to every message at once. The one
+ *   exception is a leader's AppendEntries requests, which leave before the flush with a
+ *   LeaderCommit that counts only durable copies (commit-clamp.ts); answers to clients pass the
+ *   gate too (kvnode.ts).
  *
  * `fsync: false` skips the fsyncs: a kill -9 loses nothing written (the kernel keeps it), but a
  * power cut may lose recent saves.
