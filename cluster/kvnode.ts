@@ -211,8 +211,8 @@ export class RunningNode {
       // (commit-clamp.ts), and may commit an entry counting its own copy while that copy is
       // still only in memory; an "ok" sent then and the leader killed, and the entry could be
       // on a minority of disks only. Once every Save made before the answer is on disk, the
-      // leader's copy is, and the followers it counted wrote theirs before replying. The
-      // leader's flush usually ends long before a follower's reply arrives.
+      // leader's copy is, and the followers it counted wrote theirs before replying. (Under
+      // load most answers wait a few ms here: /status counts them, see docs/cluster.md.)
       gate: this.persister,
       log: this.log,
     };
