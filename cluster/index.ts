@@ -5,7 +5,8 @@
  */
 export { runClusterCommand, clusterUsage, statusTable } from './command.ts';
 export { runDemoCommand, demoUsage } from './demo.ts';
-export { Transport, LinkSwitch, listen, parseAddress, formatAddress, type Address, type Dispatcher, type OutputGate, type TransportOptions, type TransportStats, type Listener } from './transport.ts';
+export { Transport, LinkSwitch, listen, parseAddress, formatAddress, type Address, type Dispatcher, type EarlySendPolicy, type OutputGate, type TransportOptions, type TransportStats, type Listener } from './transport.ts';
+export { CommitClamp } from './commit-clamp.ts';
 export { FrameDecoder, FrameError, defaultMaxFrameBytes, preamble } from './frame.ts';
 export { DiskPersister, DamagedStateError, DataDirError, type Durability, type DiskPersisterOptions } from './disk-persister.ts';
 export { startNode, RunningNode, type NodeOptions } from './kvnode.ts';
