@@ -14,15 +14,12 @@
 import { isPast } from './clock.ts';
 import { validateOperations } from './history.ts';
 import { kvModel, type KvInput, type KvOutput } from './kv.ts';
+import { APPEND_RETURN, GET, PUT, kvKindOf } from './kv-program.ts';
 import { summarizePartition } from './partials.ts';
 import type { SearchOutcome } from './search.ts';
 import type { CheckResult, FullModel, LinearizationInfo, Model, Operation, PartitionLinearization, VerboseResult } from './types.ts';
 import { kvSearchInstance, releaseKvSearchMemory, type KvSearchExports } from './wasm/instance.ts';
 
-const GET = 0;
-const PUT = 1;
-const APPEND = 2;
-const APPEND_RETURN = 3;
 
 /** An answer that is not a string: no state (always a string) equals it. */
 const NOT_A_STRING = -2;
@@ -123,20 +120,15 @@ function readHistory(history: readonly Operation<unknown, unknown>[]): FlatHisto
     text += key;
     units += key.length;
     stringStarts[stringCount] = units;
-    const op = input.op;
-    let kind: number;
-    if (op === 'get') kind = GET;
-    else if (op === 'put') kind = PUT;
-    else if (op === 'append') kind = APPEND;
-    else if (op === 'appendReturn') kind = APPEND_RETURN;
-    else return undefined;
+    const kind = kvKindOf(input.op);
+    if (kind < 0) return undefined;
     kinds[index] = kind;
     if (kind !== GET) {
       const value = (input as { readonly value?: unknown }).value;
       if (typeof value !== 'string') return undefined;
       valueStrings[index] = stringCount;
       stringCount++;
-    text += value;
+      text += value;
       units += value.length;
       stringStarts[stringCount] = units;
     }
@@ -148,7 +140,7 @@ function readHistory(history: readonly Operation<unknown, unknown>[]): FlatHisto
       else {
         answerStrings[index] = stringCount;
         stringCount++;
-    text += answer;
+        text += answer;
         units += answer.length;
         stringStarts[stringCount] = units;
       }

@@ -49,13 +49,8 @@ export function compileKvPartition(inputs: readonly KvInput[], outputs: readonly
   for (let operation = 0; operation < count; operation++) {
     const input = inputs[operation];
     if (input === null || typeof input !== 'object') return undefined;
-    const op = input.op;
-    let kind: number;
-    if (op === 'get') kind = GET;
-    else if (op === 'put') kind = PUT;
-    else if (op === 'append') kind = APPEND;
-    else if (op === 'appendReturn') kind = APPEND_RETURN;
-    else return undefined;
+    const kind = kvKindOf(input.op);
+    if (kind < 0) return undefined;
     kinds[operation] = kind;
     if (kind !== GET) {
       const value = (input as { readonly value?: unknown }).value;
@@ -70,6 +65,15 @@ export function compileKvPartition(inputs: readonly KvInput[], outputs: readonly
     }
   }
   return { kinds, values, valueIds: new Int32Array(count).fill(-1), answers, appended: new Map() };
+}
+
+/** GET, PUT, APPEND or APPEND_RETURN for a kv op's name; -1 for anything else. */
+export function kvKindOf(op: unknown): number {
+  if (op === 'get') return GET;
+  if (op === 'put') return PUT;
+  if (op === 'append') return APPEND;
+  if (op === 'appendReturn') return APPEND_RETURN;
+  return -1;
 }
 
 /** The state id after put operation `operation`. */

@@ -2,6 +2,7 @@
 // and what `prepare` derives from it: clients checked, strings hashed, operations grouped by
 // key into partitions ordered as JavaScript sorts the keys.
 import { NONE, alloc, currentTop, f64At, i32At, mixHash, resetTop, sameUnits, setI32 } from './memory';
+import { mergeSort } from './sort';
 
 /** Operation kinds, as the host numbers them. */
 export const GET: i32 = 0;
@@ -209,7 +210,8 @@ function groupByKey(): void {
   const order = alloc(<usize>keys << 2);
   const scratch = alloc(<usize>keys << 2);
   for (let key = 0; key < keys; key++) setI32(order, key, key);
-  sortKeys(order, scratch, keys, keyString);
+  sortingKeyStrings = keyString;
+  mergeSort(order, scratch, keys, keyBefore);
   const rankOf = scratch;
   for (let rank = 0; rank < keys; rank++) setI32(rankOf, i32At(order, rank), rank);
   partitionCount = keys;
@@ -232,36 +234,12 @@ function groupByKey(): void {
   }
 }
 
-/** Sorts key numbers by their strings (bottom-up merge sort). */
-function sortKeys(keys: usize, scratch: usize, length: i32, keyString: usize): void {
-  let from = keys;
-  let to = scratch;
-  for (let width = 1; width < length; width <<= 1) {
-    for (let start = 0; start < length; start += 2 * width) {
-      const middle = min(start + width, length);
-      const end = min(start + 2 * width, length);
-      let i = start;
-      let j = middle;
-      let k = start;
-      while (i < middle && j < end) {
-        const a = i32At(from, i);
-        const b = i32At(from, j);
-        if (compareStrings(i32At(keyString, b), i32At(keyString, a)) < 0) {
-          setI32(to, k++, b);
-          j++;
-        } else {
-          setI32(to, k++, a);
-          i++;
-        }
-      }
-      while (i < middle) setI32(to, k++, i32At(from, i++));
-      while (j < end) setI32(to, k++, i32At(from, j++));
-    }
-    const swap = from;
-    from = to;
-    to = swap;
-  }
-  if (from != keys) memory.copy(keys, from, <usize>length << 2);
+/** The key strings of the keys being sorted (see keyBefore). */
+let sortingKeyStrings: usize = 0;
+
+/** Whether key a's string sorts before key b's. */
+function keyBefore(a: i32, b: i32): bool {
+  return compareStrings(i32At(sortingKeyStrings, a), i32At(sortingKeyStrings, b)) < 0;
 }
 
 /** How many partitions (distinct keys) the history has. */
