@@ -187,11 +187,14 @@ function searchAll<I, O>(
 ): VerboseResult<I, O> {
   const results: (CheckResult | undefined)[] = new Array<CheckResult | undefined>(partitionCount);
   const longest: SearchOutcome['longest'][] = [];
+  // Per linearizable partition, its linearization: the longest for every operation.
+  const complete: (readonly number[] | undefined)[] = [];
   for (let partition = 0; partition < partitionCount; partition++) {
     if (isPast(deadline)) break; // the remaining partitions stay unjudged
     const result = searchOne(module, partition, verbose, deadline);
     results[partition] = result;
-    if (verbose) longest[partition] = readLongest(module, module.partitionStart(partition + 1) - module.partitionStart(partition));
+    if (verbose && result === 'Ok') complete[partition] = readSequence(module, new Int32Array(module.memory.buffer, module.sequenceOf(), 1)[0]!);
+    else if (verbose) longest[partition] = readLongest(module, module.partitionStart(partition + 1) - module.partitionStart(partition));
     if (result === 'Unknown') break;
     if (result === 'Illegal' && !verbose) break;
   }
@@ -208,11 +211,25 @@ function searchAll<I, O>(
       const end = module.partitionStart(partition + 1);
       const part = new Array<Operation<I, O>>(end - start);
       for (let k = start; k < end; k++) part[k - start] = history[operations[k]!]!;
-      summaries.push(summarizePartition(part, result, longest[partition] ?? []));
+      const linearization = complete[partition];
+      summaries.push(linearization !== undefined ? linearized(part, linearization) : summarizePartition(part, result, longest[partition] ?? []));
     }
   }
   const info: LinearizationInfo<I, O> = { partitions: summaries };
   return { result: illegal ? 'Illegal' : unfinished ? 'Unknown' : 'Ok', info };
+}
+
+/** A linearizable partition's data for the view: what summarizePartition gives when every operation holds `sequence`. */
+function linearized<I, O>(operations: Operation<I, O>[], sequence: readonly number[]): PartitionLinearization<I, O> {
+  return { operations, result: 'Ok', partialLinearizations: [sequence], longestContaining: new Array<number>(operations.length).fill(0), failedOperation: -1 };
+}
+
+/** Sequence `id` of the last verbose search, as an array of operations. */
+function readSequence(module: KvSearchExports, id: number): number[] {
+  const buffer = module.memory.buffer;
+  const start = new Int32Array(buffer, module.sequenceStarts(), id + 1)[id]!;
+  const length = new Int32Array(buffer, module.sequenceLengths(), id + 1)[id]!;
+  return Array.from(new Int32Array(buffer, module.sequencePool() + 4 * start, length));
 }
 
 /** Searches one partition, looking at the clock each time the module pauses. */
