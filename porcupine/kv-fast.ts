@@ -18,7 +18,7 @@ import { APPEND_RETURN, GET, PUT, kvKindOf } from './kv-program.ts';
 import { summarizePartition } from './partials.ts';
 import type { SearchOutcome } from './search.ts';
 import type { CheckResult, FullModel, LinearizationInfo, Model, Operation, PartitionLinearization, VerboseResult } from './types.ts';
-import { kvSearchInstance, releaseKvSearchMemory, type KvSearchExports } from './wasm/instance.ts';
+import { dropKvSearchInstance, kvSearchInstance, releaseKvSearchMemory, type KvSearchExports } from './wasm/instance.ts';
 
 
 /** An answer that is not a string: no state (always a string) equals it. */
@@ -58,6 +58,12 @@ export function checkKvFast<I, O>(
     writeHistory(module, flat);
     if (module.prepare() !== 0) validateOperations(model, history);
     return searchAll(module, history, module.partitions(), deadline, verbose);
+  } catch (error) {
+    // The module trapped (e.g. a history too large for its 4 GiB of memory): the general path
+    // checks it instead, and the next check gets a fresh instance.
+    if (!(error instanceof WebAssembly.RuntimeError)) throw error;
+    dropKvSearchInstance();
+    return undefined;
   } finally {
     busy = false;
     releaseKvSearchMemory();

@@ -19,6 +19,7 @@ import {
   type Operation,
 } from '../index.ts';
 import { checkKvFast } from '../kv-fast.ts';
+import { kvSearchInstance, replaceKvSearchInstanceForTests, type KvSearchExports } from '../wasm/instance.ts';
 import { fillDefaults } from '../model.ts';
 
 type KvOperation = Operation<KvInput, KvOutput>;
@@ -159,6 +160,22 @@ describe('the one-pass key/value check', () => {
       }),
       { numRuns: 600 },
     );
+  });
+
+  it('falls back to the general path when the module traps, then starts afresh', () => {
+    const real = kvSearchInstance()!;
+    const trapping: KvSearchExports = { ...real, memory: real.memory, prepare: () => { throw new WebAssembly.RuntimeError('unreachable'); } };
+    const history = makeLinearizableKvHistory({ seed: 3, operations: 300, keys: 3, clients: 4 });
+    replaceKvSearchInstanceForTests(trapping);
+    try {
+      expect(fast(history, false)).toBeUndefined();
+      replaceKvSearchInstanceForTests(trapping);
+      expect(checkOperationsTimeout(kvModel, corrupt(history, 150), 0)).toBe('Illegal');
+      // The trapped instance was dropped: the next check runs on a new one.
+      expect(fast(history, false)!.result).toBe('Ok');
+    } finally {
+      replaceKvSearchInstanceForTests(undefined);
+    }
   });
 
   it('is built from its source: the committed module is up to date', () => {

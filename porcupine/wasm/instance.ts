@@ -59,6 +59,16 @@ export function releaseKvSearchMemory(): void {
   if (instance !== undefined && instance.memory.buffer.byteLength > keepMemoryBytes) instance = undefined;
 }
 
+/** Drops the instance (after a trap its state means nothing); the next check makes a new one. */
+export function dropKvSearchInstance(): void {
+  instance = undefined;
+}
+
+/** @internal For tests: the next checks use `replacement` (undefined: a real instance again). */
+export function replaceKvSearchInstanceForTests(replacement: KvSearchExports | undefined): void {
+  instance = replacement;
+}
+
 function compile(): WebAssembly.Module | null {
   if (typeof WebAssembly !== 'object') return null;
   try {
