@@ -13,7 +13,7 @@
  */
 import { isPast } from './clock.ts';
 import { validateOperations } from './history.ts';
-import { kvModel, type KvInput, type KvOutput } from './kv.ts';
+import { kvModel, stepsLikeKvModel, type KvInput, type KvOutput } from './kv.ts';
 import { APPEND_RETURN, GET, PUT, kvKindOf } from './kv-program.ts';
 import { summarizePartition } from './partials.ts';
 import type { SearchOutcome } from './search.ts';
@@ -32,10 +32,9 @@ const PAUSED = 3;
 /** Whether the module is taken (by a check started from a model's callback during a check). */
 let busy = false;
 
-/** Whether `model` is kvModel in all that the fast check relies on. */
+/** Whether `model` is kvModel in all that the fast check relies on: its steps and its partition. */
 export function isPlainKvModel<S, I, O>(model: Model<S, I, O>): boolean {
-  const kv = kvModel as unknown as Model<S, I, O>;
-  return model.partition === kv.partition && model.step === kv.step && model.init === kv.init && model.equal === undefined;
+  return stepsLikeKvModel(model) && model.partition === (kvModel as unknown as Model<S, I, O>).partition;
 }
 
 /**
@@ -259,19 +258,14 @@ function searchOne(module: KvSearchExports, partition: number, verbose: boolean,
  * the search recorded were outgrown.
  */
 function readLongest(module: KvSearchExports, operationCount: number): SearchOutcome['longest'] {
-  const buffer = module.memory.buffer;
-  const count = module.sequences();
-  const starts = new Int32Array(buffer, module.sequenceStarts(), count);
-  const lengths = new Int32Array(buffer, module.sequenceLengths(), count);
-  const pool = module.sequencePool();
-  const sequenceOf = new Int32Array(buffer, module.sequenceOf(), operationCount);
-  const read = new Array<number[] | undefined>(count);
+  const sequenceOf = new Int32Array(module.memory.buffer, module.sequenceOf(), operationCount);
+  const read = new Map<number, number[]>();
   const longest = new Array<readonly number[] | undefined>(operationCount);
   for (let operation = 0; operation < operationCount; operation++) {
     const id = sequenceOf[operation]!;
     if (id < 0) continue;
-    let sequence = read[id];
-    if (sequence === undefined) read[id] = sequence = Array.from(new Int32Array(buffer, pool + 4 * starts[id]!, lengths[id]!));
+    let sequence = read.get(id);
+    if (sequence === undefined) read.set(id, (sequence = readSequence(module, id)));
     longest[operation] = sequence;
   }
   return longest;
