@@ -1,10 +1,10 @@
 /**
  * The key/value check in one pass: a history checked against `kvModel` itself (its own
- * partition, init and step, the default equal) is read by one loop into flat arrays, and the
+ * partition, init and step, the default equal) is read by one loop into the module's memory, and the
  * WebAssembly module (wasm/assembly/) does the rest: it runs compiled on a cold process, where
  * the JavaScript loops would still be interpreted. No string is hashed here: keys, written
  * values and answers go to the module as UTF-16 code units, where keys and values are hashed
- * and states and answers compared.
+ * (an answer only when the search first meets a state of its length) and states compared.
  *
  * It gives exactly what the general path gives (same verdicts, same partial linearizations,
  * same errors): wherever the history holds something it does not handle (an unknown op, a
@@ -52,9 +52,7 @@ export function checkKvFast<I, O>(
   if (module === undefined) return undefined;
   busy = true;
   try {
-    const flat = readHistory(history as readonly Operation<unknown, unknown>[]);
-    if (flat === undefined) return undefined;
-    writeHistory(module, flat);
+    if (!readHistory(module, history as readonly Operation<unknown, unknown>[])) return undefined;
     if (module.prepare() !== 0) validateOperations(model, history);
     return searchAll(module, history, module.partitions(), deadline, verbose);
   } catch (error) {
@@ -69,8 +67,8 @@ export function checkKvFast<I, O>(
   }
 }
 
-/** A history as the module takes it. */
-interface FlatHistory {
+/** The module's arrays for one history of n operations (views on its memory). */
+interface HistoryViews {
   readonly calls: Float64Array;
   readonly returns: Float64Array;
   readonly clients: Int32Array;
@@ -79,58 +77,51 @@ interface FlatHistory {
   readonly keyStrings: Int32Array;
   readonly valueStrings: Int32Array;
   readonly answerStrings: Int32Array;
-  /** Every string, one after another. */
-  readonly text: string;
-  readonly stringCount: number;
-  /** Per string and one past the last: where it starts in `text`. */
+  /** Per string and one past the last: where it starts in the code units. */
   readonly stringStarts: Int32Array;
 }
 
 /**
- * The history as flat arrays, or undefined where the fast check declines. One loop, so that a
- * cold check reads every operation once.
+ * Reads the history into the module's memory; false where the fast check declines. One loop,
+ * so that a cold check reads every operation once, writing straight into the module's arrays.
  */
-function readHistory(history: readonly Operation<unknown, unknown>[]): FlatHistory | undefined {
+function readHistory(module: KvSearchExports, history: readonly Operation<unknown, unknown>[]): boolean {
   const n = history.length;
-  const calls = new Float64Array(n);
-  const returns = new Float64Array(n);
-  const clients = new Int32Array(n);
-  const kinds = new Int32Array(n);
-  const keyStrings = new Int32Array(n);
-  const valueStrings = new Int32Array(n).fill(-1);
-  const answerStrings = new Int32Array(n).fill(-1);
+  module.reserve(n);
+  const { calls, returns, clients, kinds, keyStrings, valueStrings, answerStrings, stringStarts } = historyViews(module, n);
+  valueStrings.fill(-1);
+  answerStrings.fill(-1);
   // Every string, one after another (concatenating is cheap: the engine joins them lazily).
   let text = '';
-  // At most three strings per operation (key, value, answer).
-  const stringStarts = new Int32Array(3 * n + 1);
   let stringCount = 0;
   let units = 0;
+  stringStarts[0] = 0;
   for (let index = 0; index < n; index++) {
     const operation = history[index];
-    if (operation === null || typeof operation !== 'object') return undefined;
+    if (operation === null || typeof operation !== 'object') return false;
     const call = operation.call;
     const ret = operation.return;
     const clientId = operation.clientId;
     // Client ids the module cannot hold exactly (fractions, beyond 32 bits): the general path.
-    if (typeof call !== 'number' || typeof ret !== 'number' || typeof clientId !== 'number' || (clientId | 0) !== clientId) return undefined;
+    if (typeof call !== 'number' || typeof ret !== 'number' || typeof clientId !== 'number' || (clientId | 0) !== clientId) return false;
     calls[index] = call;
     returns[index] = ret;
     clients[index] = clientId;
     const input = operation.input as KvInput | null;
-    if (input === null || typeof input !== 'object') return undefined;
+    if (input === null || typeof input !== 'object') return false;
     const key = input.key;
-    if (typeof key !== 'string') return undefined;
+    if (typeof key !== 'string') return false;
     keyStrings[index] = stringCount;
     stringCount++;
     text += key;
     units += key.length;
     stringStarts[stringCount] = units;
     const kind = kvKindOf(input.op);
-    if (kind < 0) return undefined;
+    if (kind < 0) return false;
     kinds[index] = kind;
     if (kind !== GET) {
       const value = (input as { readonly value?: unknown }).value;
-      if (typeof value !== 'string') return undefined;
+      if (typeof value !== 'string') return false;
       valueStrings[index] = stringCount;
       stringCount++;
       text += value;
@@ -139,7 +130,7 @@ function readHistory(history: readonly Operation<unknown, unknown>[]): FlatHisto
     }
     if (kind === GET || kind === APPEND_RETURN) {
       const output = operation.output as KvOutput | null;
-      if (output === null || typeof output !== 'object') return undefined;
+      if (output === null || typeof output !== 'object') return false;
       const answer = output.value;
       if (typeof answer !== 'string') answerStrings[index] = NOT_A_STRING;
       else {
@@ -151,25 +142,24 @@ function readHistory(history: readonly Operation<unknown, unknown>[]): FlatHisto
       }
     }
   }
-  return { calls, returns, clients, kinds, keyStrings, valueStrings, answerStrings, text, stringCount, stringStarts };
+  module.reserveUnits(stringCount, units);
+  writeUnits(new Uint16Array(module.memory.buffer, module.unitsPointer(), units), text);
+  return true;
 }
 
-/** Copies the flat history into the module's memory. */
-function writeHistory(module: KvSearchExports, flat: FlatHistory): void {
-  const n = flat.calls.length;
-  const stringCount = flat.stringCount;
-  const units = flat.stringStarts[stringCount]!;
-  module.reserve(n, stringCount, units);
+/** Views on the module's arrays for a history of n operations (valid until its memory grows). */
+function historyViews(module: KvSearchExports, n: number): HistoryViews {
   const buffer = module.memory.buffer;
-  new Float64Array(buffer, module.callsPointer(), n).set(flat.calls);
-  new Float64Array(buffer, module.returnsPointer(), n).set(flat.returns);
-  new Int32Array(buffer, module.clientsPointer(), n).set(flat.clients);
-  new Int32Array(buffer, module.kindsPointer(), n).set(flat.kinds);
-  new Int32Array(buffer, module.keyStringsPointer(), n).set(flat.keyStrings);
-  new Int32Array(buffer, module.valueStringsPointer(), n).set(flat.valueStrings);
-  new Int32Array(buffer, module.answerStringsPointer(), n).set(flat.answerStrings);
-  new Int32Array(buffer, module.stringStartsPointer(), stringCount + 1).set(flat.stringStarts.subarray(0, stringCount + 1));
-  writeUnits(new Uint16Array(buffer, module.unitsPointer(), units), flat.text);
+  return {
+    calls: new Float64Array(buffer, module.callsPointer(), n),
+    returns: new Float64Array(buffer, module.returnsPointer(), n),
+    clients: new Int32Array(buffer, module.clientsPointer(), n),
+    kinds: new Int32Array(buffer, module.kindsPointer(), n),
+    keyStrings: new Int32Array(buffer, module.keyStringsPointer(), n),
+    valueStrings: new Int32Array(buffer, module.valueStringsPointer(), n),
+    answerStrings: new Int32Array(buffer, module.answerStringsPointer(), n),
+    stringStarts: new Int32Array(buffer, module.stringStartsPointer(), 3 * n + 1),
+  };
 }
 
 /** The code units of `text` into `target` (exactly, lone surrogates included). */

@@ -80,6 +80,60 @@ describe('the one-pass key/value check', () => {
     expect(fast(history, false)!.result).toBe('Illegal');
   });
 
+  it('compares appended states piece by piece, however they were split', () => {
+    // Concurrent appends of "x" and "xx" make "xxx" either way; then "xxx" + "y", read back.
+    const history = [
+      kv.append(0, 'k', 'x', 0, 10),
+      kv.append(1, 'k', 'xx', 0, 10),
+      kv.get(2, 'k', 'xxx', 11, 12),
+      kv.append(2, 'k', 'y', 13, 14),
+      kv.get(2, 'k', 'xxxy', 15, 16),
+      kv.put(3, 'k', 'xxxy', 17, 18),
+      kv.append(3, 'k', 'zz', 19, 20),
+      kv.get(3, 'k', 'xxxyzz', 21, 22),
+    ];
+    expect(fast(history, false)!.result).toBe('Ok');
+    expect(summary(fast(history, true)!)).toEqual(summary(checkOperationsVerbose(javascriptKv, history, 0)));
+    for (const [index, wrong] of [[2, 'xxy'], [4, 'xxyx'], [4, 'yxxx'], [7, 'xxxyz'], [7, 'xxyxzz']] as const) {
+      const changed = history.slice();
+      changed[index] = kv.get(2, 'k', wrong, changed[index]!.call, changed[index]!.return);
+      expect(fast(changed, false)!.result).toBe('Illegal');
+      expect(checkOperationsTimeout(javascriptKv, changed, 0)).toBe('Illegal');
+    }
+  });
+
+  it('interns states by content: "a" + "bc" and "ab" + "c" are one state', () => {
+    const history = [
+      kv.put(0, 'k', 'a', 0, 1),
+      kv.append(0, 'k', 'bc', 2, 3),
+      kv.put(0, 'k', 'ab', 4, 5),
+      kv.append(0, 'k', 'c', 6, 7),
+      kv.put(0, 'k', 'x', 8, 9),
+      kv.append(0, 'k', 'yz', 10, 11),
+    ];
+    expect(fast(history, false)!.result).toBe('Ok');
+    // '', the puts 'a', 'ab' and 'x', then 'abc' (once) and 'xyz'.
+    expect(kvSearchInstance()!.statesBuilt()).toBe(6);
+  });
+
+  it('keeps apart states that share a length and a hash but not their content', () => {
+    // Two strings with the module's polynomial hash in common.
+    const first = 'a\u8000\u8000';
+    const second = 'h\u74f6\u87df';
+    const history = [
+      kv.put(0, 'k', first, 0, 1),
+      kv.append(0, 'k', 'c', 2, 3),
+      kv.get(0, 'k', `${first}c`, 4, 5),
+      kv.put(0, 'k', second, 6, 7),
+      kv.append(0, 'k', 'c', 8, 9),
+      kv.get(0, 'k', `${second}c`, 10, 11),
+    ];
+    expect(fast(history, false)!.result).toBe('Ok');
+    expect(kvSearchInstance()!.statesBuilt()).toBe(5);
+    history[5] = kv.get(0, 'k', `${first}c`, 10, 11);
+    expect(fast(history, false)!.result).toBe('Illegal');
+  });
+
   it('orders partitions by key as JavaScript sorts strings (code units), with any characters', () => {
     const keys = ['b', 'a', '', '\uff61', '\u{1f600}', 'a\u0000', '\ud800', 'é', 'ab'];
     const history = keys.map((key, i) => kv.put(i, key, `v${i}\ud800`, i, i + 1));

@@ -2,9 +2,10 @@
  * Compiles porcupine/wasm/assembly/ (AssemblyScript, entry index.ts) to WebAssembly and writes it,
  * base64-encoded, into porcupine/wasm/kv-search-binary.ts, so that Node and the browser load
  * it the same way with no file access. `--check` compares instead of writing and exits 1 when
- * the committed binary is stale (a test runs it).
+ * the committed binary is stale (a test runs it). `--names` keeps the functions' names in the
+ * binary, so that a CPU profile names them (for profiling only: `--check` then reports it stale).
  *
- *   npm run build:wasm            (or: node porcupine/wasm/build.mjs [--check])
+ *   npm run build:wasm            (or: node porcupine/wasm/build.mjs [--check | --names])
  */
 import asc from 'assemblyscript/asc';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -16,10 +17,10 @@ const source = join(here, 'assembly', 'index.ts');
 const target = join(here, 'kv-search-binary.ts');
 
 /** The module's bytes, compiled from the source. */
-export async function compileKvSearch() {
+export async function compileKvSearch(names = false) {
   let binary;
   const { error, stderr } = await asc.main(
-    [source, '-O3', '--runtime', 'stub', '--noAssert', '--initialMemory', '2', '--outFile', 'kv-search.wasm'],
+    [source, '-O3', '--runtime', 'stub', '--noAssert', '--initialMemory', '2', '--outFile', 'kv-search.wasm', ...(names ? ['--debug'] : [])],
     {
       readFile: (name, baseDir) => {
         try {
@@ -54,7 +55,7 @@ export function binaryModule(bytes) {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const generated = binaryModule(await compileKvSearch());
+  const generated = binaryModule(await compileKvSearch(process.argv.includes('--names')));
   if (process.argv.includes('--check')) {
     let committed = '';
     try {

@@ -8,7 +8,8 @@ import { kvSearchBase64 } from './kv-search-binary.ts';
 /** What the module exports (see assembly/ for each function's contract). */
 export interface KvSearchExports {
   readonly memory: WebAssembly.Memory;
-  reserve(operations: number, strings: number, units: number): void;
+  reserve(operations: number): void;
+  reserveUnits(strings: number, units: number): void;
   callsPointer(): number;
   returnsPointer(): number;
   clientsPointer(): number;
@@ -30,6 +31,8 @@ export interface KvSearchExports {
   sequenceLengths(): number;
   sequencePool(): number;
   sequenceOf(): number;
+  /** How many distinct states the last search built (for tests). */
+  statesBuilt(): number;
 }
 
 /** Past this much linear memory after a check, the instance is dropped so the memory can go. */

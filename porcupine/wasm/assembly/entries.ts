@@ -1,7 +1,7 @@
 // One partition's entries: calls and returns in time order, in a doubly linked list held in
 // arrays (see porcupine/entries.ts).
-import { NONE, alloc, f64At, i32At, setI32 } from './memory';
-import { mergeSort } from './sort';
+import { NONE, alloc, f64At, i32At, setF64, setI32 } from './memory';
+import { BY_TIME, mergeSort } from './sort';
 import { callsAt, returnsAt } from './history';
 
 // The partition being built: its size and its history indices.
@@ -24,8 +24,17 @@ export function buildEntries(operationCount: i32, operations: usize): void {
   const size = 2 * m + 1;
   const codes = alloc(<usize>(2 * m) << 2);
   const scratch = alloc(<usize>(2 * m) << 2);
-  for (let i = 0; i < 2 * m; i++) setI32(codes, i, i);
-  mergeSort(codes, scratch, 2 * m, before);
+  // Each entry's time, gathered once so that the sort reads one small array; calls first,
+  // then returns, each in history order (so mostly in time order already).
+  entryTimesAt = alloc(<usize>(2 * m) << 3);
+  for (let operation = 0; operation < m; operation++) {
+    const global = i32At(opsAt, operation);
+    setF64(entryTimesAt, 2 * operation, f64At(callsAt, global));
+    setF64(entryTimesAt, 2 * operation + 1, f64At(returnsAt, global));
+    setI32(codes, operation, 2 * operation);
+    setI32(codes, m + operation, 2 * operation + 1);
+  }
+  mergeSort(codes, scratch, 2 * m, BY_TIME);
   operationOfAt = alloc(<usize>size << 2);
   matchOfAt = alloc(<usize>size << 2);
   nextAt = alloc(<usize>size << 2);
@@ -50,15 +59,13 @@ export function buildEntries(operationCount: i32, operations: usize): void {
   setI32(nextAt, size - 1, NONE);
 }
 
-@inline function entryTime(code: i32): f64 {
-  const global = i32At(opsAt, code >> 1);
-  return (code & 1) == 0 ? f64At(callsAt, global) : f64At(returnsAt, global);
-}
+/** Per entry code: its time (see buildEntries). */
+let entryTimesAt: usize = 0;
 
-/** Whether entry a sorts before entry b. */
-function before(a: i32, b: i32): bool {
-  const ta = entryTime(a);
-  const tb = entryTime(b);
+/** Whether entry a sorts before entry b (of the partition being built). */
+@inline export function entryBefore(a: i32, b: i32): bool {
+  const ta = f64At(entryTimesAt, a);
+  const tb = f64At(entryTimesAt, b);
   if (ta != tb) return ta < tb;
   if ((a & 1) != (b & 1)) return (a & 1) == 0;
   return (a >> 1) < (b >> 1);

@@ -2,7 +2,7 @@
 // and what `prepare` derives from it: clients checked, strings hashed, operations grouped by
 // key into partitions ordered as JavaScript sorts the keys.
 import { NONE, alloc, currentTop, f64At, i32At, mixHash, resetTop, sameUnits, setI32 } from './memory';
-import { mergeSort } from './sort';
+import { BY_KEY_TEXT, mergeSort } from './sort';
 
 /** Operation kinds, as the host numbers them. */
 export const GET: i32 = 0;
@@ -33,13 +33,13 @@ export let partOpsAt: usize = 0; // i32: history indices grouped by partition, i
 export let workAt: usize = 0; // where one partition's working memory starts
 
 /**
- * Makes room for a history of `n` operations holding `strings` strings of `units` UTF-16
- * code units in all. The host then fills the arrays (see the `*At` exports).
+ * Makes room for a history of `n` operations and up to 3n strings (a key, a written value
+ * and an answer each). The host then fills the arrays (see the `*Pointer` exports) and calls
+ * `reserveUnits`.
  */
-export function reserve(n: i32, strings: i32, units: i32): void {
+export function reserve(n: i32): void {
   resetTop(__heap_base);
   count = n;
-  stringCount = strings;
   const size = <usize>n;
   callsAt = alloc(size << 3);
   returnsAt = alloc(size << 3);
@@ -48,7 +48,12 @@ export function reserve(n: i32, strings: i32, units: i32): void {
   keyStringAt = alloc(size << 2);
   valueStringAt = alloc(size << 2);
   answerStringAt = alloc(size << 2);
-  stringStartAt = alloc(<usize>(strings + 1) << 2);
+  stringStartAt = alloc((3 * size + 1) << 2);
+}
+
+/** Makes room for the code units of the `strings` strings the host wrote, `units` in all. */
+export function reserveUnits(strings: i32, units: i32): void {
+  stringCount = strings;
   unitsAt = alloc(<usize>units << 1);
 }
 
@@ -130,8 +135,8 @@ function checkClients(): i32 {
 const HASH_BASE: i32 = 0x01000193;
 
 /**
- * Hashes the keys and written values (answers are compared, never hashed: they are often the
- * longest strings and most are read once).
+ * Hashes the keys and written values (an answer is hashed only when the search first meets a
+ * state of its length: answers are often the longest strings, and many are never compared).
  */
 function hashStrings(): void {
   stringHashAt = alloc(<usize>stringCount << 2);
@@ -143,7 +148,8 @@ function hashStrings(): void {
   }
 }
 
-function hashString(string: i32): void {
+/** Hashes string `string` into stringHashAt and stringPowerAt. */
+export function hashString(string: i32): void {
   const data = stringData(string);
   const length = stringLength(string);
   let hash: i32 = 0;
@@ -211,7 +217,7 @@ function groupByKey(): void {
   const scratch = alloc(<usize>keys << 2);
   for (let key = 0; key < keys; key++) setI32(order, key, key);
   sortingKeyStrings = keyString;
-  mergeSort(order, scratch, keys, keyBefore);
+  mergeSort(order, scratch, keys, BY_KEY_TEXT);
   const rankOf = scratch;
   for (let rank = 0; rank < keys; rank++) setI32(rankOf, i32At(order, rank), rank);
   partitionCount = keys;
@@ -237,8 +243,8 @@ function groupByKey(): void {
 /** The key strings of the keys being sorted (see keyBefore). */
 let sortingKeyStrings: usize = 0;
 
-/** Whether key a's string sorts before key b's. */
-function keyBefore(a: i32, b: i32): bool {
+/** Whether key a's string sorts before key b's (of the keys being sorted). */
+export function keyBefore(a: i32, b: i32): bool {
   return compareStrings(i32At(sortingKeyStrings, a), i32At(sortingKeyStrings, b)) < 0;
 }
 

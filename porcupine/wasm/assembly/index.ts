@@ -14,10 +14,12 @@ export {
   partitionStart,
   prepare,
   reserve,
+  reserveUnits,
   returnsPointer,
   stringStartsPointer,
   unitsPointer,
   valueStringsPointer,
 } from './history';
 export { giveUp, resume, search } from './search';
+export { statesBuilt } from './states';
 export { sequenceLengths, sequenceOf, sequencePool, sequences, sequenceStarts } from './recorder';

@@ -1,5 +1,6 @@
 // The memo: (linearized set, state id) configurations already explored, in an open-addressed
-// table; the bits of every recorded set live one after another in a word pool.
+// table; the bits of every recorded set live one after another in word pools (a new pool when
+// one is full: nothing is copied, and memory is touched only as sets are recorded).
 import { NONE, alloc, i32At, mixHash, setI32 } from './memory';
 
 // The linearized set of the search: its words and how many.
@@ -9,7 +10,7 @@ let wordCount: i32 = 0;
 let memoCapacity: i32 = 0;
 let memoUsed: i32 = 0;
 let memoHashesAt: usize = 0;
-let memoWordsAtAt: usize = 0; // per slot: offset of its bits in the pool (words), or -1
+let memoWordsAtAt: usize = 0; // per slot: the address of its bits, or -1
 let memoStatesAt: usize = 0;
 let poolAt: usize = 0;
 let poolUsed: i32 = 0;
@@ -22,7 +23,8 @@ export function memoReset(words: usize, words32: i32, expected: i32): void {
   while (capacity < 2 * expected && capacity < (1 << 22)) capacity <<= 1;
   memoAllocate(capacity);
   memoUsed = 0;
-  poolCapacity = max(wordCount * expected, 1024);
+  // Room for a few sets (or 4 KiB) at first; each new pool doubles.
+  poolCapacity = max(wordCount * 64, 1024);
   poolAt = alloc(<usize>poolCapacity << 2);
   poolUsed = 0;
 }
@@ -53,23 +55,21 @@ export function memoAddIfNew(setHash: i32, stateId: i32): bool {
 }
 
 function sameWords(at: i32): bool {
-  const stored = poolAt + ((<usize>at) << 2);
+  const stored = <usize>at;
   for (let i = 0; i < wordCount; i++) if (i32At(stored, i) != i32At(wordsAt, i)) return false;
   return true;
 }
 
 function storeWords(): i32 {
   if (poolUsed + wordCount > poolCapacity) {
-    const capacity = max(2 * poolCapacity, poolUsed + wordCount);
-    const bigger = alloc(<usize>capacity << 2);
-    memory.copy(bigger, poolAt, <usize>poolUsed << 2);
-    poolAt = bigger;
-    poolCapacity = capacity;
+    poolCapacity *= 2;
+    poolAt = alloc(<usize>poolCapacity << 2);
+    poolUsed = 0;
   }
-  const at = poolUsed;
-  memory.copy(poolAt + ((<usize>at) << 2), wordsAt, <usize>wordCount << 2);
+  const at = poolAt + ((<usize>poolUsed) << 2);
+  memory.copy(at, wordsAt, <usize>wordCount << 2);
   poolUsed += wordCount;
-  return at;
+  return <i32>at;
 }
 
 function memoGrow(): void {

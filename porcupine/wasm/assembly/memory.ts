@@ -38,6 +38,9 @@ export function currentTop(): usize {
 @inline export function f64At(base: usize, index: i32): f64 {
   return load<f64>(base + ((<usize>index) << 3));
 }
+@inline export function setF64(base: usize, index: i32, value: f64): void {
+  store<f64>(base + ((<usize>index) << 3), value);
+}
 /** Whether `length` code units at a and at b are the same (eight bytes at a time). */
 export function sameUnits(a: usize, b: usize, length: i32): bool {
   const bytes = (<usize>length) << 1;

@@ -2,16 +2,16 @@
 // drive it. The same Wing–Gong search with Lowe's memo as porcupine/search-interned.ts, for kvModel
 // only, over flat arrays in linear memory. The host writes the history's times and every
 // string it holds (keys, written values, answers) as UTF-16 code units. Per partition, states
-// are interned by content to ids: a get is legal iff its answer's id is the state's id, a
-// put's new state is its value's id, and an append's new state is built and interned the
-// first time a (state, operation) pair needs it. It visits configurations in the same order
+// are interned by content to ids: a get is legal iff its answer is the state (compared once:
+// see answeredByAt), a put's new state is its value's id, and an append's new state is built
+// and interned the first time a (state, operation) pair needs it. It visits configurations in the same order
 // as the JavaScript loop, so verdicts and partial linearizations are the same.
 
 import { NONE, alloc, i32At, mix32, resetTop, setI32 } from './memory';
-import { APPEND_RETURN, GET, PUT, answerStringAt, kindsAt, partOpsAt, partStartAt, valueStringAt, workAt } from './history';
+import { APPEND_RETURN, GET, PUT, answerStringAt, hashString, kindsAt, partOpsAt, partStartAt, stringLength, valueStringAt, workAt } from './history';
 import { buildEntries, matchOfAt, nextAt, operationOfAt, prevAt } from './entries';
 import { memoAddIfNew, memoReset } from './memo';
-import { answers, appended, appendedReset, internString, statesReset } from './states';
+import { appended, appendedReset, internString, isString, stateLength, statesReset } from './states';
 import { pushed, record, recordComplete, startRecorder } from './recorder';
 
 /** What `search` and `resume` return. */
@@ -43,6 +43,11 @@ let valuesAt: usize = 0;
 // Per local operation: a put's new state id; a get's or appendReturn's answer (a string, or
 // -2 for an answer that is not a string, which no state equals).
 let argsAt: usize = 0;
+// Per local operation with an answer: the state found to equal it; else HASHED once its
+// answer is hashed, -1 before. States are interned by content, so no other state can equal
+// it: at most one comparison of content per answer, however many times the search tries it.
+let answeredByAt: usize = 0;
+const HASHED: i32 = -3;
 // Whether this search records partial linearizations.
 let recording = false;
 /**
@@ -67,6 +72,8 @@ export function search(p: i32, verbose: i32): i32 {
   statesReset(m);
   argsAt = alloc(<usize>m << 2);
   localKindsAt = alloc(<usize>m << 2);
+  answeredByAt = alloc(<usize>m << 2);
+  memory.fill(answeredByAt, 0xff, <usize>m << 2);
   valuesAt = alloc(<usize>m << 2);
   for (let operation = 0; operation < m; operation++) {
     const global = i32At(opsAt, operation);
@@ -113,6 +120,7 @@ function run(): i32 {
   const operationOf = operationOfAt;
   const kinds = localKindsAt;
   const args = argsAt;
+  const answeredBy = answeredByAt;
   const values = valuesAt;
   const words = wordsAt;
   const zobrist = zobristAt;
@@ -137,9 +145,9 @@ function run(): i32 {
       const operation = i32At(operationOf, entry);
       const kind = i32At(kinds, operation);
       let newId: i32;
-      if (kind == GET) newId = answers(stateId, i32At(args, operation)) ? stateId : -1;
+      if (kind == GET) newId = isAnswer(answeredBy, operation, stateId, i32At(args, operation)) ? stateId : -1;
       else if (kind == PUT) newId = i32At(args, operation);
-      else if (kind == APPEND_RETURN && !answers(stateId, i32At(args, operation))) newId = -1;
+      else if (kind == APPEND_RETURN && !isAnswer(answeredBy, operation, stateId, i32At(args, operation))) newId = -1;
       else newId = appended(stateId, operation, i32At(values, operation));
       if (newId >= 0) {
         const wordAt = words + ((<usize>(operation >>> 5)) << 2);
@@ -193,4 +201,19 @@ function run(): i32 {
   }
   recordComplete(depth);
   return OK;
+}
+
+/** Whether state `stateId` is what `operation` answered (string `answer`); see answeredByAt. */
+@inline function isAnswer(answeredBy: usize, operation: i32, stateId: i32, answer: i32): bool {
+  const known = i32At(answeredBy, operation);
+  if (known >= 0) return known == stateId;
+  // An answer that is not a string (-2) is no state.
+  if (answer < 0 || stateLength(stateId) != stringLength(answer)) return false;
+  if (known == NONE) {
+    hashString(answer);
+    setI32(answeredBy, operation, HASHED);
+  }
+  if (!isString(stateId, answer)) return false;
+  setI32(answeredBy, operation, stateId);
+  return true;
 }

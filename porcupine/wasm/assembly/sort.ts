@@ -1,17 +1,32 @@
-// A stable merge sort of i32 codes in linear memory, by any order.
+// A stable merge sort of i32 codes in linear memory, by one of the module's orders.
 import { i32At, setI32 } from './memory';
+import { entryBefore } from './entries';
+import { keyBefore } from './history';
+
+/** Entries (2 * local operation + 1 for a return) by time; see entries.ts. */
+export const BY_TIME: i32 = 0;
+/** Keys by the code units of their strings; see history.ts. */
+export const BY_KEY_TEXT: i32 = 1;
 
 /**
- * Sorts `length` i32 codes at `codes` by `before` (stable; `scratch` the same size): insertion
+ * Whether a sorts before b in `order`. An order is a number, not a function, so that each
+ * comparison is a direct call the compiler inlines (a function value would be an indirect call).
+ */
+@inline function before(order: i32, a: i32, b: i32): bool {
+  return order == BY_TIME ? entryBefore(a, b) : keyBefore(a, b);
+}
+
+/**
+ * Sorts `length` i32 codes at `codes` in `order` (stable; `scratch` the same size): insertion
  * into runs of 8 first (most histories arrive nearly sorted), then bottom-up merges.
  */
-export function mergeSort(codes: usize, scratch: usize, length: i32, before: (a: i32, b: i32) => bool): void {
+export function mergeSort(codes: usize, scratch: usize, length: i32, order: i32): void {
   for (let start = 0; start < length; start += 8) {
     const end = min(start + 8, length);
     for (let i = start + 1; i < end; i++) {
       const code = i32At(codes, i);
       let j = i - 1;
-      while (j >= start && before(code, i32At(codes, j))) {
+      while (j >= start && before(order, code, i32At(codes, j))) {
         setI32(codes, j + 1, i32At(codes, j));
         j--;
       }
@@ -28,14 +43,14 @@ export function mergeSort(codes: usize, scratch: usize, length: i32, before: (a:
       let j = middle;
       let k = start;
       // Already in order: copy.
-      if (middle >= end || !before(i32At(from, middle), i32At(from, middle - 1))) {
+      if (middle >= end || !before(order, i32At(from, middle), i32At(from, middle - 1))) {
         memory.copy(to + ((<usize>start) << 2), from + ((<usize>start) << 2), <usize>(end - start) << 2);
         continue;
       }
       while (i < middle && j < end) {
         const a = i32At(from, i);
         const b = i32At(from, j);
-        if (before(b, a)) {
+        if (before(order, b, a)) {
           setI32(to, k++, b);
           j++;
         } else {
