@@ -40,7 +40,7 @@ const startFlags: FlagSpec[] = [
   { name: 'clean', type: 'boolean', help: 'erase the nodes’ saved state first' },
   { name: 'durability', type: 'string', value: 'MODE', help: 'batch (default) or sync: see docs/cluster.md' },
   { name: 'fsync', type: 'string', value: 'on|off', help: 'off: survives kill -9 but not a power cut (default on)' },
-  { name: 'maxraftstate', type: 'number', value: 'BYTES', help: 'snapshot when Raft state reaches this (default 65536, -1 never)' },
+  { name: 'maxraftstate', type: 'number', value: 'BYTES', help: 'snapshot when Raft state reaches this (default 8192, -1 never)' },
   dataFlag,
   jsonFlag,
   helpFlag,

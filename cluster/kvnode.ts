@@ -30,7 +30,7 @@ export interface NodeOptions {
   dataDir: string;
   /** Interface to listen on (default: peers[id].host). */
   listenHost?: string;
-  /** Snapshot once Raft's state reaches this many bytes (-1: never). Default 64 KiB. */
+  /** Snapshot once Raft's state reaches this many bytes (-1: never). Default 8 KiB (see defaultMaxraftstate). */
   maxraftstate?: number;
   durability?: Durability;
   fsync?: boolean;
@@ -52,7 +52,13 @@ export interface NodeOptions {
 const infoIntervalMs = 150;
 /** A peer's answer counts as current for this long. */
 const infoFreshMs = 1000;
-const defaultMaxraftstate = 64 * 1024;
+/**
+ * Raft hands Save its whole state on every Start and every AppendEntries it accepts (the
+ * Persister's contract), so each command costs the leader work and garbage in proportion to
+ * the Raft state: a small state between snapshots keeps that low. A snapshot costs the size of
+ * the key/value state, so a cluster holding a large one should raise --maxraftstate.
+ */
+const defaultMaxraftstate = 8 * 1024;
 const defaultMaxClerks = 128;
 
 interface NodeInfoReply {

@@ -16,7 +16,7 @@ export const nodeFlags: FlagSpec[] = [
   { name: 'peers', type: 'string', value: 'H:P,...', help: 'every node of the cluster, in the same order on every node' },
   { name: 'data', type: 'string', value: 'DIR', help: "this node's folder (default .lab/cluster/node-I)" },
   { name: 'listen', type: 'string', value: 'HOST', help: 'interface to listen on (default: the host in --peers; 0.0.0.0 for all)' },
-  { name: 'maxraftstate', type: 'number', value: 'BYTES', help: 'snapshot when Raft state reaches this size (default 65536; -1 never)' },
+  { name: 'maxraftstate', type: 'number', value: 'BYTES', help: 'snapshot when Raft state reaches this size (default 8192; -1 never)' },
   { name: 'durability', type: 'string', value: 'MODE', help: 'batch (default: group commit, output waits for the disk) or sync (fsync in every Save)' },
   { name: 'fsync', type: 'string', value: 'on|off', help: 'off: atomic renames only, survives kill -9 but not a power cut (default on)' },
   { name: 'rpc-timeout', type: 'number', value: 'MS', help: 'a call to a peer resolves false after this long (default 2000)' },
