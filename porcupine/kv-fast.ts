@@ -219,12 +219,25 @@ function linearized<I, O>(operations: Operation<I, O>[], sequence: readonly numb
   return { operations, result: 'Ok', partialLinearizations: [sequence], longestContaining: new Array<number>(operations.length).fill(0), failedOperation: -1 };
 }
 
-/** Sequence `id` of the last verbose search, as an array of operations. */
+/**
+ * Sequence `id` of the last verbose search, as an array of operations: its tail, then the
+ * part it shares with the sequence before it, and so on down (see wasm/assembly/recorder.ts).
+ */
 function readSequence(module: KvSearchExports, id: number): number[] {
   const buffer = module.memory.buffer;
-  const start = new Int32Array(buffer, module.sequenceStarts(), id + 1)[id]!;
-  const length = new Int32Array(buffer, module.sequenceLengths(), id + 1)[id]!;
-  return Array.from(new Int32Array(buffer, module.sequencePool() + 4 * start, length));
+  const tails = new Uint32Array(buffer, module.sequenceTails(), id + 1);
+  const shared = new Int32Array(buffer, module.sequenceShared(), id + 1);
+  const lengths = new Int32Array(buffer, module.sequenceLengths(), id + 1);
+  const sequence = new Array<number>(lengths[id]!);
+  let end = sequence.length;
+  for (let at = id; end > 0; at--) {
+    const from = shared[at]!;
+    if (from >= end) continue;
+    const tail = new Int32Array(buffer, tails[at]!, end - from);
+    for (let k = from; k < end; k++) sequence[k] = tail[k - from]!;
+    end = from;
+  }
+  return sequence;
 }
 
 /** Searches one partition, looking at the clock each time the module pauses. */

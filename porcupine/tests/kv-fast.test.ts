@@ -66,6 +66,24 @@ describe('the one-pass key/value check', () => {
     expect(summary(fast(corrupt(history, 700), true)!)).toEqual(summary(checkOperationsVerbose(javascriptKv, corrupt(history, 700), 0)));
   });
 
+  it('keeps of each partial linearization only what it does not share with the one before', () => {
+    const history = corrupt(makeLinearizableKvHistory({ seed: 9, operations: 1_500, keys: 1, clients: 5 }), 700);
+    expect(fast(history, true)!.result).toBe('Illegal');
+    const module = kvSearchInstance()!;
+    const count = module.sequences();
+    const lengths = new Int32Array(module.memory.buffer, module.sequenceLengths(), count);
+    const shared = new Int32Array(module.memory.buffer, module.sequenceShared(), count);
+    let whole = 0;
+    let kept = 0;
+    for (let id = 0; id < count; id++) {
+      whole += lengths[id]!;
+      kept += lengths[id]! - shared[id]!;
+    }
+    expect(count).toBeGreaterThan(10);
+    // The stack is hundreds deep and changes a little from one dead end to the next.
+    expect(kept * 10).toBeLessThan(whole);
+  });
+
   it('compares states by content: a put of "ab" equals "a" then an append of "b"', () => {
     const history = [
       kv.put(0, 'k', 'a', 0, 1),

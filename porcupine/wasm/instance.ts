@@ -27,9 +27,9 @@ export interface KvSearchExports {
   resume(): number;
   giveUp(): void;
   sequences(): number;
-  sequenceStarts(): number;
+  sequenceTails(): number;
+  sequenceShared(): number;
   sequenceLengths(): number;
-  sequencePool(): number;
   sequenceOf(): number;
   /** How many distinct states the last search built (for tests). */
   statesBuilt(): number;

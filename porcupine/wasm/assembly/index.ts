@@ -22,4 +22,4 @@ export {
 } from './history';
 export { giveUp, resume, search } from './search';
 export { statesBuilt } from './states';
-export { sequenceLengths, sequenceOf, sequencePool, sequences, sequenceStarts } from './recorder';
+export { sequenceLengths, sequenceOf, sequences, sequenceShared, sequenceTails } from './recorder';

@@ -1,5 +1,11 @@
 // Partial linearizations, for verbose checks: per operation, the longest linearizable
 // prefix seen that contains it (the same bookkeeping as porcupine/partial-recorder.ts).
+//
+// A recorded sequence is the search's stack at a dead end. Two dead ends one after another
+// share the bottom of the stack below the lowest point it was popped to in between, so each
+// sequence keeps only what lies above that: its tail, and how much it shares with the
+// sequence before it (which the host follows to read it whole). The stack runs thousands
+// deep on one key, and copying it whole at each dead end would be the bulk of the work.
 import { alloc, i32At, setI32 } from './memory';
 
 // The search being recorded: whether to record, its size, its entries and its stack.
@@ -10,19 +16,23 @@ let stackCallsAt: usize = 0;
 let longestLengthAt: usize = 0;
 let prefixMinAt: usize = 0;
 let sequenceOfAt: usize = 0; // per local op: sequence id or -1
-let sequenceStartAt: usize = 0; // per sequence: offset in the pool
+let sequenceTailAt: usize = 0; // per sequence: the address of its tail (i32 operations)
+let sequenceSharedAt: usize = 0; // per sequence: how many operations it shares with the one before
 let sequenceLengthAt: usize = 0;
-let sequencePoolAt: usize = 0;
 let sequenceCount: i32 = 0;
 let sequenceCapacity: i32 = 0;
-let sequencePoolUsed: i32 = 0;
-let sequencePoolCapacity: i32 = 0;
+// Tails live one after another in pools; a full pool is followed by a new, twice as large one.
+let poolAt: usize = 0;
+let poolUsed: i32 = 0;
+let poolCapacity: i32 = 0;
+/** The lowest the stack has been since the last sequence was recorded. */
+let lowWater: i32 = 0;
 
-/** Sequences recorded by the last verbose search: their number, starts, lengths and the pool. */
+/** Sequences recorded by the last verbose search: their number, tails, shared parts and lengths. */
 export function sequences(): i32 { return sequenceCount; }
-export function sequenceStarts(): usize { return sequenceStartAt; }
+export function sequenceTails(): usize { return sequenceTailAt; }
+export function sequenceShared(): usize { return sequenceSharedAt; }
 export function sequenceLengths(): usize { return sequenceLengthAt; }
-export function sequencePool(): usize { return sequencePoolAt; }
 /** Per local operation of the last verbose search: the id of its longest sequence, or -1. */
 export function sequenceOf(): usize { return sequenceOfAt; }
 
@@ -33,7 +43,7 @@ export function startRecorder(enabled: bool, operationCount: i32, operationOf: u
   operationOfAt = operationOf;
   stackCallsAt = stackCalls;
   sequenceCount = 0;
-  sequencePoolUsed = 0;
+  lowWater = 0;
   if (!recording) return;
   longestLengthAt = alloc(<usize>m << 2);
   prefixMinAt = alloc(<usize>m << 2);
@@ -42,10 +52,12 @@ export function startRecorder(enabled: bool, operationCount: i32, operationOf: u
   memory.fill(prefixMinAt, 0, <usize>m << 2);
   memory.fill(sequenceOfAt, 0xff, <usize>m << 2);
   sequenceCapacity = 64;
-  sequenceStartAt = alloc(<usize>sequenceCapacity << 2);
+  sequenceTailAt = alloc(<usize>sequenceCapacity << 2);
+  sequenceSharedAt = alloc(<usize>sequenceCapacity << 2);
   sequenceLengthAt = alloc(<usize>sequenceCapacity << 2);
-  sequencePoolCapacity = max(4 * m, 256);
-  sequencePoolAt = alloc(<usize>sequencePoolCapacity << 2);
+  poolCapacity = max(m, 256);
+  poolAt = alloc(<usize>poolCapacity << 2);
+  poolUsed = 0;
 }
 
 @inline export function pushed(position: i32, operation: i32): void {
@@ -54,33 +66,44 @@ export function startRecorder(enabled: bool, operationCount: i32, operationOf: u
   setI32(prefixMinAt, position, own < below ? own : below);
 }
 
+/** The search popped its stack down to `depth` operations. */
+@inline export function popped(depth: i32): void {
+  if (depth < lowWater) lowWater = depth;
+}
+
 /** The stack (depth operations) as a new sequence; returns its id. */
 function newSequence(depth: i32): i32 {
   if (sequenceCount == sequenceCapacity) {
     const capacity = 2 * sequenceCapacity;
-    const starts = alloc(<usize>capacity << 2);
-    const lengths = alloc(<usize>capacity << 2);
-    memory.copy(starts, sequenceStartAt, <usize>sequenceCount << 2);
-    memory.copy(lengths, sequenceLengthAt, <usize>sequenceCount << 2);
-    sequenceStartAt = starts;
-    sequenceLengthAt = lengths;
+    sequenceTailAt = grown(sequenceTailAt, capacity);
+    sequenceSharedAt = grown(sequenceSharedAt, capacity);
+    sequenceLengthAt = grown(sequenceLengthAt, capacity);
     sequenceCapacity = capacity;
   }
-  if (sequencePoolUsed + depth > sequencePoolCapacity) {
-    const capacity = max(2 * sequencePoolCapacity, sequencePoolUsed + depth);
-    const bigger = alloc(<usize>capacity << 2);
-    memory.copy(bigger, sequencePoolAt, <usize>sequencePoolUsed << 2);
-    sequencePoolAt = bigger;
-    sequencePoolCapacity = capacity;
+  // The first sequence shares nothing; lowWater never exceeds the depth of the one before.
+  const shared = sequenceCount == 0 ? 0 : min(lowWater, depth);
+  const tailLength = depth - shared;
+  if (poolUsed + tailLength > poolCapacity) {
+    poolCapacity = max(2 * poolCapacity, tailLength);
+    poolAt = alloc(<usize>poolCapacity << 2);
+    poolUsed = 0;
   }
+  const tail = poolAt + ((<usize>poolUsed) << 2);
+  for (let k = 0; k < tailLength; k++) setI32(tail, k, i32At(operationOfAt, i32At(stackCallsAt, shared + k)));
+  poolUsed += tailLength;
   const id = sequenceCount++;
-  setI32(sequenceStartAt, id, sequencePoolUsed);
+  setI32(sequenceTailAt, id, <i32>tail);
+  setI32(sequenceSharedAt, id, shared);
   setI32(sequenceLengthAt, id, depth);
-  for (let k = 0; k < depth; k++) {
-    setI32(sequencePoolAt, sequencePoolUsed + k, i32At(operationOfAt, i32At(stackCallsAt, k)));
-  }
-  sequencePoolUsed += depth;
+  lowWater = depth;
   return id;
+}
+
+/** A copy of the `sequenceCount` i32s at `from` in a new array of `capacity`. */
+function grown(from: usize, capacity: i32): usize {
+  const to = alloc(<usize>capacity << 2);
+  memory.copy(to, from, <usize>sequenceCount << 2);
+  return to;
 }
 
 /** A dead end with `depth` operations on the stack: a maximal linearizable prefix. */

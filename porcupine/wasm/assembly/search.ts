@@ -12,7 +12,7 @@ import { APPEND_RETURN, GET, PUT, answerStringAt, hashString, kindsAt, partOpsAt
 import { buildEntries, matchOfAt, nextAt, operationOfAt, prevAt } from './entries';
 import { memoAddIfNew, memoReset } from './memo';
 import { appended, appendedReset, internString, isString, stateLength, statesReset } from './states';
-import { pushed, record, recordComplete, startRecorder } from './recorder';
+import { popped, pushed, record, recordComplete, startRecorder } from './recorder';
 
 /** What `search` and `resume` return. */
 const OK: i32 = 0;
@@ -179,7 +179,10 @@ function run(): i32 {
       entry = i32At(next, entry);
     } else {
       if (depth == 0) return ILLEGAL;
-      if (verbose) record(depth);
+      if (verbose) {
+        record(depth);
+        popped(depth - 1);
+      }
       depth--;
       entry = i32At(stackCalls, depth);
       stateId = i32At(stackStates, depth);
