@@ -59,6 +59,20 @@ const infoFreshMs = 1000;
  * the key/value state, so a cluster holding a large one should raise --maxraftstate.
  */
 const defaultMaxraftstate = 8 * 1024;
+
+/**
+ * The node's advice when its key/value snapshot outgrows maxraftstate (undefined otherwise):
+ * each snapshot then writes more than the log it replaces, every few kilobytes of commands.
+ */
+export function snapshotAdvice(snapshotBytes: number, maxraftstate: number): string | undefined {
+  if (maxraftstate <= 0 || snapshotBytes <= maxraftstate) return undefined;
+  const suggested = 2 ** Math.ceil(Math.log2(4 * snapshotBytes));
+  return (
+    `the key/value snapshot (${snapshotBytes} bytes) is larger than --maxraftstate (${maxraftstate}): ` +
+    `each snapshot writes it all again, and one is taken each time the Raft state reaches about that size. ` +
+    `Start the cluster with a larger --maxraftstate (e.g. ${suggested}) to snapshot less often.`
+  );
+}
 const defaultMaxClerks = 128;
 
 interface NodeInfoReply {
@@ -131,6 +145,8 @@ export class RunningNode {
   readonly id: number;
   readonly peers: Address[];
   readonly persister: DiskPersister;
+  private readonly maxraftstate: number;
+  private snapshotAdviceGiven = false;
   readonly transport: Transport;
   readonly kv: KVServer;
   readonly startedAtMs = Date.now();
@@ -179,7 +195,8 @@ export class RunningNode {
       log: this.log,
     });
     const ends = options.peers.map((_, j) => this.transport.end(j));
-    this.kv = StartKVServer(ends, this.id, this.persister, options.maxraftstate ?? defaultMaxraftstate);
+    this.maxraftstate = options.maxraftstate ?? defaultMaxraftstate;
+    this.kv = StartKVServer(ends, this.id, this.persister, this.maxraftstate);
     server.addService(new Service(this.kv));
     server.addService(new Service(this.kv.rf));
     server.addService(new Service(new NodeInfoService(this), 'Node'));
@@ -231,7 +248,17 @@ export class RunningNode {
     this.log(`node ${this.id}: serving on ${formatAddress(me)} (term ${term}, data ${this.persister.dir}, durability ${this.persister.durability}${this.persister.fsync ? '' : ', no fsync'})`);
   }
 
+  /** Logs snapshotAdvice once, when it first applies. */
+  private adviseOnSnapshots(): void {
+    if (this.snapshotAdviceGiven) return;
+    const advice = snapshotAdvice(this.persister.SnapshotSize(), this.maxraftstate);
+    if (advice === undefined) return;
+    this.snapshotAdviceGiven = true;
+    this.log(`node ${this.id}: ${advice}`);
+  }
+
   private askPeers(): void {
+    this.adviseOnSnapshots();
     for (let j = 0; j < this.peers.length; j++) {
       if (j === this.id) continue;
       const reply: NodeInfoReply = {};

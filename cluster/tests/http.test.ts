@@ -8,7 +8,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { DiskPersister } from '../disk-persister.ts';
 import { httpCall } from '../http-client.ts';
-import { startNode, type RunningNode } from '../kvnode.ts';
+import { snapshotAdvice, startNode, type RunningNode } from '../kvnode.ts';
 import { findFreePorts } from '../ports.ts';
 import { encodeRecord } from '../state-log.ts';
 import type { Address } from '../transport.ts';
@@ -219,4 +219,23 @@ describe('a node restarted on a log with a torn tail', () => {
       await second.stop();
     }
   }, 30_000);
+});
+
+describe('snapshot advice', () => {
+  test('is given when the key/value snapshot outgrows --maxraftstate, with a size to use', () => {
+    expect(snapshotAdvice(8000, 8192)).toBeUndefined();
+    expect(snapshotAdvice(8192, 8192)).toBeUndefined();
+    expect(snapshotAdvice(1_000_000, -1)).toBeUndefined();
+    expect(snapshotAdvice(10_000, 8192)).toMatch(/snapshot \(10000 bytes\) is larger than --maxraftstate \(8192\).*--maxraftstate \(e\.g\. 65536\)/);
+  });
+
+  test('a node says so in its log, once', async () => {
+    // Values of 30 000 bytes: the key/value state (and its snapshot) outgrows the default 8 KiB.
+    for (const key of ['big-1', 'big-2']) expect((await request('PUT', `/kv/${key}`, 'x'.repeat(30_000))).status).toBe(200);
+    const leader = nodes[0]!.leader()!;
+    const advice = await waitFor('the advice in the leader\'s log', () => logs.find((l) => l.startsWith(`[${leader}] `) && l.includes('is larger than --maxraftstate (8192)')));
+    expect(advice).toMatch(/Start the cluster with a larger --maxraftstate/);
+    await new Promise((r) => setTimeout(r, 400));
+    expect(logs.filter((l) => l.startsWith(`[${leader}] `) && l.includes('is larger than --maxraftstate'))).toHaveLength(1);
+  });
 });
