@@ -4,8 +4,9 @@
 // string it holds (keys, written values, answers) as UTF-16 code units. Per partition, states
 // are interned by content to ids: a get is legal iff its answer is the state (compared once:
 // see answeredByAt), a put's new state is its value's id, and an append's new state is built
-// and interned the first time a (state, operation) pair needs it. It visits configurations in the same order
-// as the JavaScript loop, so verdicts and partial linearizations are the same.
+// and interned the first time a (state, operation) pair needs it. It visits configurations
+// in the same order as the JavaScript loop, so verdicts and partial linearizations are the
+// same.
 
 import { NONE, alloc, i32At, mix32, resetTop, setI32 } from './memory';
 import { APPEND_RETURN, GET, PUT, answerStringAt, hashString, kindsAt, partOpsAt, partStartAt, stringLength, valueStringAt, workAt } from './history';
