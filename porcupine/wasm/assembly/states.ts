@@ -165,7 +165,6 @@ function appendToState(stateId: i32, string: i32): i32 {
     if (i32At(stateHashAt, state) == hash && i32At(stateLengthAt, state) == length && isAppended(state, stateId, tail, tailLength)) return state;
     slot = (slot + 1) & mask;
   }
-  if (tailLength == 0) return stateId; // never reached: '' appended hashes and compares equal
   return addState(tail, length, stateId, hash, slot);
 }
 
