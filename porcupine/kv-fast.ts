@@ -14,15 +14,15 @@
 import { isPast } from './clock.ts';
 import { validateOperations } from './history.ts';
 import { kvModel, stepsLikeKvModel, type KvInput, type KvOutput } from './kv.ts';
-import { APPEND_RETURN, GET, PUT, kvKindOf } from './kv-program.ts';
+import { APPEND, APPEND_RETURN, GET, PUT } from './kv-program.ts';
 import { summarizePartition } from './partials.ts';
 import type { SearchOutcome } from './search.ts';
 import type { CheckResult, FullModel, LinearizationInfo, Model, Operation, PartitionLinearization, VerboseResult } from './types.ts';
 import { dropKvSearchInstance, kvSearchInstance, releaseKvSearchMemory, type KvSearchExports } from './wasm/instance.ts';
 
 
-/** An answer that is not a string: no state (always a string) equals it. */
-const NOT_A_STRING = -2;
+/** Set in an operation's kind: its answer is not a string, so no state (always a string) equals it. */
+const ANSWER_NOT_A_STRING = 4;
 
 /** What `search` and `resume` return. */
 const OK = 0;
@@ -67,20 +67,6 @@ export function checkKvFast<I, O>(
   }
 }
 
-/** The module's arrays for one history of n operations (views on its memory). */
-interface HistoryViews {
-  readonly calls: Float64Array;
-  readonly returns: Float64Array;
-  readonly clients: Int32Array;
-  readonly kinds: Int32Array;
-  /** Per operation: string numbers (-1 none; -2 an answer that is not a string). */
-  readonly keyStrings: Int32Array;
-  readonly valueStrings: Int32Array;
-  readonly answerStrings: Int32Array;
-  /** Per string and one past the last: where it starts in the code units. */
-  readonly stringStarts: Int32Array;
-}
-
 /**
  * Reads the history into the module's memory; false where the fast check declines. One loop,
  * so that a cold check reads every operation once, writing straight into the module's arrays.
@@ -88,9 +74,12 @@ interface HistoryViews {
 function readHistory(module: KvSearchExports, history: readonly Operation<unknown, unknown>[]): boolean {
   const n = history.length;
   module.reserve(n);
-  const { calls, returns, clients, kinds, keyStrings, valueStrings, answerStrings, stringStarts } = historyViews(module, n);
-  valueStrings.fill(-1);
-  answerStrings.fill(-1);
+  const buffer = module.memory.buffer;
+  const calls = new Float64Array(buffer, module.callsPointer(), n);
+  const returns = new Float64Array(buffer, module.returnsPointer(), n);
+  const clients = new Int32Array(buffer, module.clientsPointer(), n);
+  const kinds = new Int32Array(buffer, module.kindsPointer(), n);
+  const stringStarts = new Int32Array(buffer, module.stringStartsPointer(), 3 * n + 1);
   // Every string, one after another (concatenating is cheap: the engine joins them lazily).
   let text = '';
   let stringCount = 0;
@@ -111,55 +100,39 @@ function readHistory(module: KvSearchExports, history: readonly Operation<unknow
     if (input === null || typeof input !== 'object') return false;
     const key = input.key;
     if (typeof key !== 'string') return false;
-    keyStrings[index] = stringCount;
-    stringCount++;
     text += key;
     units += key.length;
-    stringStarts[stringCount] = units;
-    const kind = kvKindOf(input.op);
-    if (kind < 0) return false;
-    kinds[index] = kind;
-    if (kind !== GET) {
+    stringStarts[++stringCount] = units;
+    const op = input.op;
+    let kind: number;
+    if (op === 'get') kind = GET;
+    else {
+      if (op === 'put') kind = PUT;
+      else if (op === 'append') kind = APPEND;
+      else if (op === 'appendReturn') kind = APPEND_RETURN;
+      else return false;
       const value = (input as { readonly value?: unknown }).value;
       if (typeof value !== 'string') return false;
-      valueStrings[index] = stringCount;
-      stringCount++;
       text += value;
       units += value.length;
-      stringStarts[stringCount] = units;
+      stringStarts[++stringCount] = units;
     }
     if (kind === GET || kind === APPEND_RETURN) {
       const output = operation.output as KvOutput | null;
       if (output === null || typeof output !== 'object') return false;
       const answer = output.value;
-      if (typeof answer !== 'string') answerStrings[index] = NOT_A_STRING;
+      if (typeof answer !== 'string') kind |= ANSWER_NOT_A_STRING;
       else {
-        answerStrings[index] = stringCount;
-        stringCount++;
         text += answer;
         units += answer.length;
-        stringStarts[stringCount] = units;
+        stringStarts[++stringCount] = units;
       }
     }
+    kinds[index] = kind;
   }
   module.reserveUnits(stringCount, units);
   writeUnits(new Uint16Array(module.memory.buffer, module.unitsPointer(), units), text);
   return true;
-}
-
-/** Views on the module's arrays for a history of n operations (valid until its memory grows). */
-function historyViews(module: KvSearchExports, n: number): HistoryViews {
-  const buffer = module.memory.buffer;
-  return {
-    calls: new Float64Array(buffer, module.callsPointer(), n),
-    returns: new Float64Array(buffer, module.returnsPointer(), n),
-    clients: new Int32Array(buffer, module.clientsPointer(), n),
-    kinds: new Int32Array(buffer, module.kindsPointer(), n),
-    keyStrings: new Int32Array(buffer, module.keyStringsPointer(), n),
-    valueStrings: new Int32Array(buffer, module.valueStringsPointer(), n),
-    answerStrings: new Int32Array(buffer, module.answerStringsPointer(), n),
-    stringStarts: new Int32Array(buffer, module.stringStartsPointer(), 3 * n + 1),
-  };
 }
 
 /** The code units of `text` into `target` (exactly, lone surrogates included). */

@@ -14,9 +14,6 @@ export interface KvSearchExports {
   returnsPointer(): number;
   clientsPointer(): number;
   kindsPointer(): number;
-  keyStringsPointer(): number;
-  valueStringsPointer(): number;
-  answerStringsPointer(): number;
   stringStartsPointer(): number;
   unitsPointer(): number;
   prepare(): number;
@@ -33,6 +30,8 @@ export interface KvSearchExports {
   sequenceOf(): number;
   /** How many distinct states the last search built (for tests). */
   statesBuilt(): number;
+  /** For tests: with 1, every linearized set hashes alike, so the memo compares sets by content alone. */
+  collideSetHashesForTests(on: number): void;
 }
 
 /** Past this much linear memory after a check, the instance is dropped so the memory can go. */

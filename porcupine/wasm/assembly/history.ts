@@ -15,16 +15,16 @@ export let stringCount: i32 = 0;
 export let callsAt: usize = 0; // f64 per operation
 export let returnsAt: usize = 0; // f64
 export let clientsAt: usize = 0; // i32
-export let kindsAt: usize = 0; // i32
+export let kindsAt: usize = 0; // i32 (the host may set ANSWER_NOT_A_STRING; prepare clears it)
+// Numbered by prepare (numberStrings) from the kinds, in the order the host wrote the strings:
 export let keyStringAt: usize = 0; // i32: the string holding the operation's key
 export let valueStringAt: usize = 0; // i32: the string a put or append writes, else -1
 export let answerStringAt: usize = 0; // i32: the string a get or appendReturn answered; -2 not a string; else -1
 export let stringStartAt: usize = 0; // i32 per string + 1: where it starts in `units`
 export let unitsAt: usize = 0; // u16: every string's UTF-16 code units, one after another
 
-/** Strings: their hash and the hash base to the power of their length. */
+/** Strings: their hash (see hashString). */
 export let stringHashAt: usize = 0;
-export let stringPowerAt: usize = 0;
 
 // Partitions: one per distinct key, ordered by key.
 export let partitionCount: i32 = 0;
@@ -34,8 +34,9 @@ export let workAt: usize = 0; // where one partition's working memory starts
 
 /**
  * Makes room for a history of `n` operations and up to 3n strings (a key, a written value
- * and an answer each). The host then fills the arrays (see the `*Pointer` exports) and calls
- * `reserveUnits`.
+ * and an answer each). The host then fills the arrays (see the `*Pointer` exports: times,
+ * clients, kinds and where each string starts, an operation's strings in the order key,
+ * value, answer) and calls `reserveUnits`.
  */
 export function reserve(n: i32): void {
   resetTop(__heap_base);
@@ -61,9 +62,6 @@ export function callsPointer(): usize { return callsAt; }
 export function returnsPointer(): usize { return returnsAt; }
 export function clientsPointer(): usize { return clientsAt; }
 export function kindsPointer(): usize { return kindsAt; }
-export function keyStringsPointer(): usize { return keyStringAt; }
-export function valueStringsPointer(): usize { return valueStringAt; }
-export function answerStringsPointer(): usize { return answerStringAt; }
 export function stringStartsPointer(): usize { return stringStartAt; }
 export function unitsPointer(): usize { return unitsAt; }
 
@@ -81,6 +79,7 @@ export function unitsPointer(): usize { return unitsAt; }
  * order, or a time is malformed; the host's validation then names the problem or accepts).
  */
 export function prepare(): i32 {
+  numberStrings();
   const suspicious = checkClients();
   hashStrings();
   groupByKey();
@@ -88,16 +87,38 @@ export function prepare(): i32 {
   return suspicious;
 }
 
+/** Set in a kind by the host: the operation's answer is not a string (so no state equals it). */
+const ANSWER_NOT_A_STRING: i32 = 4;
+
+/**
+ * Numbers each operation's strings as the host wrote them (its key, then the value it
+ * writes unless a get, then its answer for a get or appendReturn when that is a string), and
+ * clears the host's flag from the kinds.
+ */
+function numberStrings(): void {
+  let next: i32 = 0;
+  for (let i = 0; i < count; i++) {
+    const flagged = i32At(kindsAt, i);
+    const kind = flagged & 3;
+    setI32(kindsAt, i, kind);
+    setI32(keyStringAt, i, next++);
+    let value: i32 = NONE;
+    if (kind != GET) value = next++;
+    setI32(valueStringAt, i, value);
+    let answer: i32 = NONE;
+    if (kind == GET || kind == APPEND_RETURN) answer = (flagged & ANSWER_NOT_A_STRING) != 0 ? -2 : next++;
+    setI32(answerStringAt, i, answer);
+  }
+}
+
 function checkClients(): i32 {
   const n = count;
   let suspicious: i32 = 0;
-  // Per client, the latest operation so far: an open-addressed table of (client, index).
-  let capacity: i32 = 16;
-  while (capacity < 2 * n) capacity <<= 1;
-  const mask = capacity - 1;
-  const clientKeys = alloc(<usize>capacity << 2);
-  const latest = alloc(<usize>capacity << 2);
-  memory.fill(latest, 0xff, <usize>capacity << 2);
+  // Per client, the latest operation so far: an open-addressed table of (client, index),
+  // grown as clients come (a history has few, however long it is).
+  const start = currentTop();
+  clientTable(64);
+  let clients: i32 = 0;
   for (let i = 0; i < n; i++) {
     const call = f64At(callsAt, i);
     const ret = f64At(returnsAt, i);
@@ -106,30 +127,60 @@ function checkClients(): i32 {
       continue;
     }
     const client = i32At(clientsAt, i);
-    let slot = mixHash(client) & mask;
+    let slot = mixHash(client) & (clientCapacity - 1);
     for (;;) {
-      const previous = i32At(latest, slot);
+      const previous = i32At(clientLatestAt, slot);
       if (previous == NONE) {
-        setI32(clientKeys, slot, client);
-        setI32(latest, slot, i);
+        setI32(clientKeysAt, slot, client);
+        setI32(clientLatestAt, slot, i);
+        if (++clients * 2 > clientCapacity) growClientTable();
         break;
       }
-      if (i32At(clientKeys, slot) == client) {
+      if (i32At(clientKeysAt, slot) == client) {
         const previousCall = f64At(callsAt, previous);
         const previousReturn = f64At(returnsAt, previous);
         if (call > previousCall || (call == previousCall && ret >= previousReturn)) {
           if (call < previousReturn) suspicious = 1;
-          setI32(latest, slot, i);
+          setI32(clientLatestAt, slot, i);
         } else {
           suspicious = 1;
         }
         break;
       }
-      slot = (slot + 1) & mask;
+      slot = (slot + 1) & (clientCapacity - 1);
     }
   }
-  resetTop(clientKeys); // the table is no longer needed
+  resetTop(start); // the table is no longer needed
   return suspicious;
+}
+
+// checkClients' table: client ids and, per slot, the client's latest operation (-1 empty).
+let clientCapacity: i32 = 0;
+let clientKeysAt: usize = 0;
+let clientLatestAt: usize = 0;
+
+function clientTable(capacity: i32): void {
+  clientCapacity = capacity;
+  clientKeysAt = alloc(<usize>capacity << 2);
+  clientLatestAt = alloc(<usize>capacity << 2);
+  memory.fill(clientLatestAt, 0xff, <usize>capacity << 2);
+}
+
+function growClientTable(): void {
+  const oldCapacity = clientCapacity;
+  const oldKeys = clientKeysAt;
+  const oldLatest = clientLatestAt;
+  clientTable(2 * oldCapacity);
+  const mask = clientCapacity - 1;
+  for (let old = 0; old < oldCapacity; old++) {
+    const latest = i32At(oldLatest, old);
+    if (latest == NONE) continue;
+    const client = i32At(oldKeys, old);
+    let slot = mixHash(client) & mask;
+    while (i32At(clientLatestAt, slot) != NONE) slot = (slot + 1) & mask;
+    setI32(clientKeysAt, slot, client);
+    setI32(clientLatestAt, slot, latest);
+  }
 }
 
 const HASH_BASE: i32 = 0x01000193;
@@ -140,7 +191,6 @@ const HASH_BASE: i32 = 0x01000193;
  */
 function hashStrings(): void {
   stringHashAt = alloc(<usize>stringCount << 2);
-  stringPowerAt = alloc(<usize>stringCount << 2);
   for (let i = 0; i < count; i++) {
     hashString(i32At(keyStringAt, i));
     const value = i32At(valueStringAt, i);
@@ -148,18 +198,27 @@ function hashStrings(): void {
   }
 }
 
-/** Hashes string `string` into stringHashAt and stringPowerAt. */
+/**
+ * Hashes string `string` into stringHashAt: a polynomial hash of its code units, so that the
+ * hash of a followed by b is a's hash times hashPower(b's length) plus b's hash.
+ */
 export function hashString(string: i32): void {
   const data = stringData(string);
   const length = stringLength(string);
   let hash: i32 = 0;
-  let power: i32 = 1;
-  for (let k = 0; k < length; k++) {
-    hash = hash * HASH_BASE + <i32>load<u16>(data + ((<usize>k) << 1));
-    power *= HASH_BASE;
-  }
+  for (let k = 0; k < length; k++) hash = hash * HASH_BASE + <i32>load<u16>(data + ((<usize>k) << 1));
   setI32(stringHashAt, string, hash);
-  setI32(stringPowerAt, string, power);
+}
+
+/** The hash base to the power `length` (wrapping, as the hashes do). */
+export function hashPower(length: i32): i32 {
+  let power: i32 = 1;
+  let base = HASH_BASE;
+  for (let e = length; e != 0; e >>>= 1) {
+    if (e & 1) power *= base;
+    base *= base;
+  }
+  return power;
 }
 
 /** Orders two strings by their code units, as JavaScript's default sort does: <0, 0 or >0. */
@@ -180,11 +239,11 @@ function compareStrings(a: i32, b: i32): i32 {
 /** Numbers the distinct keys, orders them, and groups the operations by key (stable). */
 function groupByKey(): void {
   const n = count;
-  // Distinct keys by content: an open-addressed table of key numbers; keyString per key.
-  let capacity: i32 = 16;
-  while (capacity < 2 * n) capacity <<= 1;
-  const mask = capacity - 1;
-  const table = alloc(<usize>capacity << 2);
+  // Distinct keys by content: an open-addressed table of key numbers, grown as keys come;
+  // keyString per key.
+  let capacity: i32 = 64;
+  let mask = capacity - 1;
+  let table = alloc(<usize>capacity << 2);
   memory.fill(table, 0xff, <usize>capacity << 2);
   const keyString = alloc(<usize>n << 2);
   const keyOf = alloc(<usize>n << 2);
@@ -193,6 +252,17 @@ function groupByKey(): void {
     const string = i32At(keyStringAt, i);
     const hash = i32At(stringHashAt, string);
     const length = stringLength(string);
+    if (keys * 2 >= capacity) {
+      capacity <<= 1;
+      mask = capacity - 1;
+      table = alloc(<usize>capacity << 2);
+      memory.fill(table, 0xff, <usize>capacity << 2);
+      for (let key = 0; key < keys; key++) {
+        let slot = mixHash(i32At(stringHashAt, i32At(keyString, key))) & mask;
+        while (i32At(table, slot) != NONE) slot = (slot + 1) & mask;
+        setI32(table, slot, key);
+      }
+    }
     let slot = mixHash(hash) & mask;
     let key: i32 = NONE;
     for (;;) {

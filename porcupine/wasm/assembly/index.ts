@@ -4,10 +4,8 @@
 //
 // Build: npm run build:wasm (see porcupine/wasm/build.mjs).
 export {
-  answerStringsPointer,
   callsPointer,
   clientsPointer,
-  keyStringsPointer,
   kindsPointer,
   partitionOperations,
   partitions,
@@ -18,8 +16,7 @@ export {
   returnsPointer,
   stringStartsPointer,
   unitsPointer,
-  valueStringsPointer,
 } from './history';
-export { giveUp, resume, search } from './search';
+export { collideSetHashesForTests, giveUp, resume, search } from './search';
 export { statesBuilt } from './states';
 export { sequenceLengths, sequenceOf, sequences, sequenceShared, sequenceTails } from './recorder';

@@ -11,7 +11,7 @@
 import { NONE, alloc, i32At, mix32, resetTop, setI32 } from './memory';
 import { APPEND_RETURN, GET, PUT, answerStringAt, hashString, kindsAt, partOpsAt, partStartAt, stringLength, valueStringAt, workAt } from './history';
 import { buildEntries, matchOfAt, nextAt, operationOfAt, prevAt } from './entries';
-import { memoAddIfNew, memoReset } from './memo';
+import { memoAddIfNew, memoReset, memoWordCleared, memoWordSet } from './memo';
 import { appended, appendedReset, internString, isString, stateLength, statesReset } from './states';
 import { popped, pushed, record, recordComplete, startRecorder } from './recorder';
 
@@ -67,7 +67,7 @@ export function search(p: i32, verbose: i32): i32 {
   wordsAt = alloc(<usize>wordCount << 2);
   memory.fill(wordsAt, 0, <usize>wordCount << 2);
   zobristAt = alloc(<usize>m << 2);
-  for (let i = 0; i < m; i++) setI32(zobristAt, i, mix32(i + 1));
+  for (let i = 0; i < m; i++) setI32(zobristAt, i, collidingSets ? 0 : mix32(i + 1));
   stackCallsAt = alloc(<usize>m << 2);
   stackStatesAt = alloc(<usize>m << 2);
   statesReset(m);
@@ -94,6 +94,14 @@ export function search(p: i32, verbose: i32): i32 {
   runSetHash = 0;
   runEntry = i32At(nextAt, 0);
   return run();
+}
+
+/** For tests: every set hashes alike, so the memo tells sets apart by content alone. */
+let collidingSets = false;
+
+/** For tests: with `on`, every linearized set hashes alike (see collidingSets). */
+export function collideSetHashesForTests(on: i32): void {
+  collidingSets = on != 0;
 }
 
 /** Continues a paused search; returns as `search` does. */
@@ -151,9 +159,11 @@ function run(): i32 {
       else if (kind == APPEND_RETURN && !isAnswer(answeredBy, operation, stateId, i32At(args, operation))) newId = -1;
       else newId = appended(stateId, operation, i32At(values, operation));
       if (newId >= 0) {
-        const wordAt = words + ((<usize>(operation >>> 5)) << 2);
+        const word = operation >>> 5;
+        const wordAt = words + ((<usize>word) << 2);
         const bit = 1 << (operation & 31);
         store<i32>(wordAt, load<i32>(wordAt) | bit);
+        memoWordSet(word);
         const key = i32At(zobrist, operation);
         setHash ^= key;
         if (memoAddIfNew(setHash, newId)) {
@@ -175,6 +185,7 @@ function run(): i32 {
           continue;
         }
         store<i32>(wordAt, load<i32>(wordAt) & ~bit);
+        memoWordCleared(word);
         setHash ^= key;
       }
       entry = i32At(next, entry);
@@ -188,8 +199,10 @@ function run(): i32 {
       entry = i32At(stackCalls, depth);
       stateId = i32At(stackStates, depth);
       const popped = i32At(operationOf, entry);
-      const wordAt = words + ((<usize>(popped >>> 5)) << 2);
+      const word = popped >>> 5;
+      const wordAt = words + ((<usize>word) << 2);
       store<i32>(wordAt, load<i32>(wordAt) & ~(1 << (popped & 31)));
+      memoWordCleared(word);
       setHash ^= i32At(zobrist, popped);
       // Relink the return, then the call (the reverse of unlinking).
       const call = entry;

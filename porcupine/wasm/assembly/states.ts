@@ -5,7 +5,7 @@
 // tail). Building a state is then O(1) in memory however long it grows, and contents are
 // compared segment by segment from the end, where an append's states differ.
 import { NONE, alloc, i32At, mixHash, sameUnits, setI32 } from './memory';
-import { stringData, stringHashAt, stringLength, stringPowerAt, unitsAt } from './history';
+import { hashPower, stringData, stringHashAt, stringLength, unitsAt } from './history';
 
 let stateCount: i32 = 0;
 let stateCapacity: i32 = 0;
@@ -155,7 +155,7 @@ export function internString(string: i32): i32 {
 function appendToState(stateId: i32, string: i32): i32 {
   const tailLength = stringLength(string);
   const length = i32At(stateLengthAt, stateId) + tailLength;
-  const hash = i32At(stateHashAt, stateId) * i32At(stringPowerAt, string) + i32At(stringHashAt, string);
+  const hash = i32At(stateHashAt, stateId) * hashPower(tailLength) + i32At(stringHashAt, string);
   const tail = stringData(string);
   const mask = stateTableCapacity - 1;
   let slot = mixHash(hash) & mask;
