@@ -15,9 +15,9 @@ import { isPast } from './clock.ts';
 import { validateOperations } from './history.ts';
 import { kvModel, stepsLikeKvModel, type KvInput, type KvOutput } from './kv.ts';
 import { APPEND, APPEND_RETURN, GET, PUT } from './kv-program.ts';
-import { summarizePartition } from './partials.ts';
+import { lazyKvInfo } from './kv-fast-info.ts';
 import type { SearchOutcome } from './search.ts';
-import type { CheckResult, FullModel, LinearizationInfo, Model, Operation, PartitionLinearization, VerboseResult } from './types.ts';
+import type { CheckResult, FullModel, Model, Operation, VerboseResult } from './types.ts';
 import { dropKvSearchInstance, kvSearchInstance, releaseKvSearchMemory, type KvSearchExports } from './wasm/instance.ts';
 
 
@@ -145,7 +145,10 @@ function writeUnits(target: Uint16Array, text: string): void {
   for (let k = 0; k < text.length; k++) target[k] = text.charCodeAt(k);
 }
 
-/** Searches the partitions in turn, as the general path does, and assembles the result. */
+/**
+ * Searches the partitions in turn, as the general path does. Verbose: copies what the info
+ * needs out of the module's memory, to be assembled when read (kv-fast-info.ts).
+ */
 function searchAll<I, O>(
   module: KvSearchExports,
   history: readonly Operation<I, O>[],
@@ -156,40 +159,32 @@ function searchAll<I, O>(
   const results: (CheckResult | undefined)[] = new Array<CheckResult | undefined>(partitionCount);
   const longest: SearchOutcome['longest'][] = [];
   // Per linearizable partition, its linearization: the longest for every operation.
-  const complete: (readonly number[] | undefined)[] = [];
+  const complete: (Int32Array | undefined)[] = [];
   for (let partition = 0; partition < partitionCount; partition++) {
     if (isPast(deadline)) break; // the remaining partitions stay unjudged
     const result = searchOne(module, partition, verbose, deadline);
     results[partition] = result;
-    if (verbose && result === 'Ok') complete[partition] = readSequence(module, new Int32Array(module.memory.buffer, module.sequenceOf(), 1)[0]!);
-    else if (verbose) longest[partition] = readLongest(module, module.partitionStart(partition + 1) - module.partitionStart(partition));
+    if (verbose) {
+      const size = module.partitionStart(partition + 1) - module.partitionStart(partition);
+      if (result === 'Ok') complete[partition] = new Int32Array(module.memory.buffer, module.completeSequence(), size).slice();
+      else longest[partition] = readLongest(module, size);
+    }
     if (result === 'Unknown') break;
     if (result === 'Illegal' && !verbose) break;
   }
   let illegal = false;
   let unfinished = false;
-  const summaries: PartitionLinearization<I, O>[] = [];
-  const operations = verbose ? new Int32Array(module.memory.buffer, module.partitionOperations(), history.length) : undefined;
   for (let partition = 0; partition < partitionCount; partition++) {
     const result = results[partition] ?? 'Unknown';
     if (result === 'Illegal') illegal = true;
     if (result === 'Unknown') unfinished = true;
-    if (operations !== undefined) {
-      const start = module.partitionStart(partition);
-      const end = module.partitionStart(partition + 1);
-      const part = new Array<Operation<I, O>>(end - start);
-      for (let k = start; k < end; k++) part[k - start] = history[operations[k]!]!;
-      const linearization = complete[partition];
-      summaries.push(linearization !== undefined ? linearized(part, linearization) : summarizePartition(part, result, longest[partition] ?? []));
-    }
   }
-  const info: LinearizationInfo<I, O> = { partitions: summaries };
-  return { result: illegal ? 'Illegal' : unfinished ? 'Unknown' : 'Ok', info };
-}
-
-/** A linearizable partition's data for the view: what summarizePartition gives when every operation holds `sequence`. */
-function linearized<I, O>(operations: Operation<I, O>[], sequence: readonly number[]): PartitionLinearization<I, O> {
-  return { operations, result: 'Ok', partialLinearizations: [sequence], longestContaining: new Array<number>(operations.length).fill(0), failedOperation: -1 };
+  const verdict = illegal ? 'Illegal' : unfinished ? 'Unknown' : 'Ok';
+  if (!verbose) return { result: verdict, info: { partitions: [] } };
+  const starts = new Int32Array(partitionCount + 1);
+  for (let partition = 0; partition <= partitionCount; partition++) starts[partition] = module.partitionStart(partition);
+  const operations = new Int32Array(module.memory.buffer, module.partitionOperations(), history.length).slice();
+  return { result: verdict, info: lazyKvInfo({ history: history.slice(), operations, starts, results, complete, longest }) };
 }
 
 /**

@@ -62,6 +62,19 @@ describe('the one-pass key/value check', () => {
     expect(summary(fast(wide, true)!)).toEqual(summary(checkOperationsVerbose(javascriptKv, wide, 0)));
   });
 
+  it('keeps its verbose data apart from later checks and from the caller\'s array', () => {
+    // The info is assembled when first read, from copies: checks in between reuse the module's
+    // memory, and the caller may reuse its array.
+    const history = makeLinearizableKvHistory({ seed: 21, operations: 600, keys: 6, clients: 5 });
+    const bad = corrupt(history, 300);
+    const expected = [summary(checkOperationsVerbose(javascriptKv, history, 0)), summary(checkOperationsVerbose(javascriptKv, bad, 0))];
+    const mine = history.slice();
+    const taken = [fast(mine, true)!, fast(bad, true)!];
+    fast(makeLinearizableKvHistory({ seed: 22, operations: 900, keys: 3, clients: 7 }), true);
+    mine.reverse();
+    expect(taken.map(summary)).toEqual(expected);
+  });
+
   it('on one key with long values, both verdicts', () => {
     const history = makeLinearizableKvHistory({ seed: 9, operations: 1_500, keys: 1, clients: 5 });
     expect(fast(history, false)!.result).toBe('Ok');

@@ -28,6 +28,8 @@ export interface KvSearchExports {
   sequenceShared(): number;
   sequenceLengths(): number;
   sequenceOf(): number;
+  /** Where the last verbose search that found a linearization wrote it (one i32 per operation). */
+  completeSequence(): number;
   /** How many distinct states the last search built (for tests). */
   statesBuilt(): number;
   /** For tests: with 1, every linearized set hashes alike, so the memo compares sets by content alone. */

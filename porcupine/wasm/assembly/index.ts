@@ -19,4 +19,4 @@ export {
 } from './history';
 export { collideSetHashesForTests, giveUp, resume, search } from './search';
 export { statesBuilt } from './states';
-export { sequenceLengths, sequenceOf, sequences, sequenceShared, sequenceTails } from './recorder';
+export { completeSequence, sequenceLengths, sequenceOf, sequences, sequenceShared, sequenceTails } from './recorder';

@@ -33,7 +33,10 @@ export function sequences(): i32 { return sequenceCount; }
 export function sequenceTails(): usize { return sequenceTailAt; }
 export function sequenceShared(): usize { return sequenceSharedAt; }
 export function sequenceLengths(): usize { return sequenceLengthAt; }
-/** Per local operation of the last verbose search: the id of its longest sequence, or -1. */
+/**
+ * Per local operation of the last verbose search that found no linearization: the id of its
+ * longest sequence, or -1 (one that found one: see completeSequence).
+ */
 export function sequenceOf(): usize { return sequenceOfAt; }
 
 /** Starts recording a search (or not, when `enabled` is false). */
@@ -124,9 +127,18 @@ export function record(depth: i32): void {
   }
 }
 
-/** The search succeeded: the stack is the longest linearization for everyone. */
+/** The last verbose search's linearization, when it found one: m operations in order. */
+let completeAt: usize = 0;
+
+/** Where the last verbose search that succeeded wrote its linearization (m i32s). */
+export function completeSequence(): usize { return completeAt; }
+
+/**
+ * The search succeeded: the stack is the longest linearization for everyone. It is written
+ * whole, one operation after another, for the host to copy in one go.
+ */
 export function recordComplete(depth: i32): void {
   if (!recording) return;
-  const sequence = newSequence(depth);
-  for (let operation = 0; operation < m; operation++) setI32(sequenceOfAt, operation, sequence);
+  completeAt = alloc(<usize>depth << 2);
+  for (let k = 0; k < depth; k++) setI32(completeAt, k, i32At(operationOfAt, i32At(stackCallsAt, k)));
 }
