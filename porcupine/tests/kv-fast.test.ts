@@ -228,7 +228,17 @@ describe('the one-pass key/value check', () => {
     const taken = fast(hard, true, 200)!;
     expect(taken.result).toBe('Unknown');
     expect(performance.now() - start).toBeLessThan(200 + 2_000);
-    expect(taken.info.partitions[0]!.partialLinearizations.length).toBeGreaterThan(0);
+    const partition = taken.info.partitions[0]!;
+    expect(partition.partialLinearizations.length).toBeGreaterThan(0);
+    // Every operation of a partial linearization holds one at least as long (those still on
+    // the stack when the search stopped included).
+    for (const sequence of partition.partialLinearizations) {
+      for (const operation of sequence) {
+        const held = partition.longestContaining[operation]!;
+        expect(held).toBeGreaterThanOrEqual(0);
+        expect(partition.partialLinearizations[held]!.length).toBeGreaterThanOrEqual(sequence.length);
+      }
+    }
   });
 
   it('agrees with the JavaScript loop on random small histories with ambiguous values', () => {

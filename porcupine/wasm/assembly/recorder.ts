@@ -1,6 +1,13 @@
 // Partial linearizations, for verbose checks: per operation, the longest linearizable
 // prefix seen that contains it (the same bookkeeping as porcupine/partial-recorder.ts).
 //
+// An operation's longest sequence is settled when it leaves the stack, not at each dead end:
+// each stack slot keeps the best sequence recorded while its operation has been there (the
+// longest, the earliest of equals), and passes it to the slot below when popped, since every
+// sequence recorded above a slot holds the operations below it. A dead end is O(1) where
+// updating every operation on the stack was O(depth), and each operation gets the sequence it
+// would have got so: the earliest of the longest that hold it.
+//
 // A recorded sequence is the search's stack at a dead end. Two dead ends one after another
 // share the bottom of the stack below the lowest point it was popped to in between, so each
 // sequence keeps only what lies above that: its tail, and how much it shares with the
@@ -14,7 +21,9 @@ let m: i32 = 0;
 let operationOfAt: usize = 0;
 let stackCallsAt: usize = 0;
 let longestLengthAt: usize = 0;
-let prefixMinAt: usize = 0;
+let prefixMinAt: usize = 0; // per slot: the least longestLength (as last settled) of the slots up to it
+let bestLengthAt: usize = 0; // per slot: the longest sequence since its operation was pushed (0 none)
+let bestSequenceAt: usize = 0; // per slot: that sequence's id
 let sequenceOfAt: usize = 0; // per local op: sequence id or -1
 let sequenceTailAt: usize = 0; // per sequence: the address of its tail (i32 operations)
 let sequenceSharedAt: usize = 0; // per sequence: how many operations it shares with the one before
@@ -54,6 +63,8 @@ export function startRecorder(enabled: bool, operationCount: i32, operationOf: u
   memory.fill(longestLengthAt, 0, <usize>m << 2);
   memory.fill(prefixMinAt, 0, <usize>m << 2);
   memory.fill(sequenceOfAt, 0xff, <usize>m << 2);
+  bestLengthAt = alloc(<usize>m << 2);
+  bestSequenceAt = alloc(<usize>m << 2);
   sequenceCapacity = 64;
   sequenceTailAt = alloc(<usize>sequenceCapacity << 2);
   sequenceSharedAt = alloc(<usize>sequenceCapacity << 2);
@@ -63,15 +74,32 @@ export function startRecorder(enabled: bool, operationCount: i32, operationOf: u
   poolUsed = 0;
 }
 
+/** The search pushed `operation` at slot `position`. */
 @inline export function pushed(position: i32, operation: i32): void {
   const own = i32At(longestLengthAt, operation);
   const below = position == 0 ? own : i32At(prefixMinAt, position - 1);
   setI32(prefixMinAt, position, own < below ? own : below);
+  setI32(bestLengthAt, position, 0);
 }
 
-/** The search popped its stack down to `depth` operations. */
+/**
+ * The search popped its stack down to `depth` operations: the operation leaving slot `depth`
+ * settles its longest sequence, and the slot below inherits the slot's best.
+ */
 @inline export function popped(depth: i32): void {
   if (depth < lowWater) lowWater = depth;
+  const length = i32At(bestLengthAt, depth);
+  if (length == 0) return;
+  const sequence = i32At(bestSequenceAt, depth);
+  const operation = i32At(operationOfAt, i32At(stackCallsAt, depth));
+  if (length > i32At(longestLengthAt, operation)) {
+    setI32(longestLengthAt, operation, length);
+    setI32(sequenceOfAt, operation, sequence);
+  }
+  if (depth > 0 && length > i32At(bestLengthAt, depth - 1)) {
+    setI32(bestLengthAt, depth - 1, length);
+    setI32(bestSequenceAt, depth - 1, sequence);
+  }
 }
 
 /** The stack (depth operations) as a new sequence; returns its id. */
@@ -109,22 +137,26 @@ function grown(from: usize, capacity: i32): usize {
   return to;
 }
 
-/** A dead end with `depth` operations on the stack: a maximal linearizable prefix. */
+/**
+ * A dead end with `depth` operations on the stack: a maximal linearizable prefix, recorded
+ * where it may be longer than what one of them holds. Every operation on the stack holds at
+ * least the least settled length (prefixMin) and at least the top slot's best (which holds
+ * them all), so where either reaches `depth`, the prefix is no one's longest. Otherwise it is
+ * longer than the top slot's best, and becomes it.
+ */
 export function record(depth: i32): void {
-  if (!recording || depth == 0 || i32At(prefixMinAt, depth - 1) >= depth) return;
-  let sequence: i32 = -1;
-  let least: i32 = 0x7fffffff;
-  for (let k = 0; k < depth; k++) {
-    const operation = i32At(operationOfAt, i32At(stackCallsAt, k));
-    if (i32At(longestLengthAt, operation) < depth) {
-      if (sequence == -1) sequence = newSequence(depth);
-      setI32(longestLengthAt, operation, depth);
-      setI32(sequenceOfAt, operation, sequence);
-    }
-    const length = i32At(longestLengthAt, operation);
-    if (length < least) least = length;
-    setI32(prefixMinAt, k, least);
-  }
+  if (!recording || depth == 0) return;
+  const top = depth - 1;
+  if (i32At(prefixMinAt, top) >= depth || i32At(bestLengthAt, top) >= depth) return;
+  setI32(bestLengthAt, top, depth);
+  setI32(bestSequenceAt, top, newSequence(depth));
+}
+
+/** The search stops with `depth` operations on the stack: records it and settles them all. */
+export function abandon(depth: i32): void {
+  if (!recording) return;
+  record(depth);
+  for (let slot = depth - 1; slot >= 0; slot--) popped(slot);
 }
 
 /** The last verbose search's linearization, when it found one: m operations in order. */

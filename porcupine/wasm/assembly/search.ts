@@ -13,7 +13,7 @@ import { APPEND_RETURN, GET, PUT, answerStringAt, hashString, kindsAt, partOpsAt
 import { buildEntries, matchOfAt, nextAt, operationOfAt, prevAt } from './entries';
 import { memoAddIfNew, memoReset, memoWordCleared, memoWordSet } from './memo';
 import { appended, appendedReset, internString, isString, stateLength, statesReset } from './states';
-import { popped, pushed, record, recordComplete, startRecorder } from './recorder';
+import { abandon, popped, pushed, record, recordComplete, startRecorder } from './recorder';
 
 /** What `search` and `resume` return. */
 const OK: i32 = 0;
@@ -111,7 +111,7 @@ export function resume(): i32 {
 
 /** Ends a paused search unfinished, recording the partial linearization it stands on. */
 export function giveUp(): void {
-  if (recording) record(runDepth);
+  abandon(runDepth);
 }
 
 // Where a paused search stands.
