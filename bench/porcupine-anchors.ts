@@ -15,8 +15,11 @@
  * take only histories of 250 000 operations or more (porcupine/parallel.ts says why), so these
  * measure a check beside a warm, idle pool.
  *
- *   npx tsx bench/porcupine-anchors.ts
+ *   npx tsx bench/porcupine-anchors.ts [shape] [--runs N]
  *     → porcupine_10k_ms=…  porcupine_10k_verbose_ms=…  porcupine_100k_ms=…  …
+ *
+ * `shape` runs one shape only; `--runs N` takes the median of N runs instead of 3 (a busy
+ * machine's first checks vary by half their time from run to run).
  *
  * With `PORCUPINE_GO_BIN=path`, a program that reads a history as JSON (the file given as
  * its last argument; `-verbose` for a verbose check) and prints `ms=<check time>`, the same
@@ -54,7 +57,14 @@ const shapes: readonly Shape[] = [
   { name: '1key_bad', expected: 'Illegal', build: () => corrupted(oneKey()) },
 ];
 
-const runs = 3;
+/** How many fresh processes per figure (the protocol's 3 unless `--runs N`). */
+function runsWanted(args: readonly string[]): number {
+  const at = args.indexOf('--runs');
+  if (at === -1) return 3;
+  const runs = Number(args[at + 1]);
+  if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs wants a whole number of runs of at least 1, got ${args[at + 1] ?? 'nothing'}`);
+  return runs;
+}
 
 function oneKey(): Operation<KvInput, KvOutput>[] {
   return makeLinearizableKvHistory({ seed: 6_5842, operations: 2_000, keys: 1, clients: 5 });
@@ -104,7 +114,10 @@ function main(): void {
   const self = fileURLToPath(import.meta.url);
   const goBin = process.env.PORCUPINE_GO_BIN;
   const goArgs = (process.env.PORCUPINE_GO_ARGS ?? '').split(' ').filter((a) => a !== '');
-  const only = process.argv[2];
+  const args = process.argv.slice(2);
+  const runs = runsWanted(args);
+  const only = args.find((arg, i) => !arg.startsWith('--') && args[i - 1] !== '--runs');
+  if (only !== undefined && !shapes.some((shape) => shape.name === only)) throw new Error(`unknown shape ${only}; use one of ${shapes.map((s) => s.name).join(', ')}`);
   const dir = goBin === undefined ? undefined : mkdtempSync(join(tmpdir(), 'porcupine-anchors-'));
   try {
     for (const shape of shapes) {
