@@ -45,11 +45,18 @@ function assemble<I, O>(data: KvFastVerboseData<I, O>): PartitionLinearization<I
     const linearization = data.complete[partition];
     summaries.push(
       linearization !== undefined
-        ? linearized(part, Array.from(linearization))
+        ? linearized(part, numbers(linearization))
         : summarizePartition(part, data.results[partition] ?? 'Unknown', data.longest[partition] ?? []),
     );
   }
   return summaries;
+}
+
+/** The values of `array` as an array of numbers (a loop: faster than Array.from on a cold engine). */
+function numbers(array: Int32Array): number[] {
+  const result = new Array<number>(array.length);
+  for (let k = 0; k < array.length; k++) result[k] = array[k]!;
+  return result;
 }
 
 /** A linearizable partition's data for the view: what summarizePartition gives when every operation holds `sequence`. */
