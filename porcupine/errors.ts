@@ -50,6 +50,26 @@ export class ModelStepError extends ModelError {
   }
 }
 
+/**
+ * The search of one partition needed more memory than the engine would give: too many of
+ * its operations overlap for an exhaustive search. A time limit turns this into `Unknown`
+ * long before; so does partitioning the history more finely.
+ */
+export class SearchMemoryError extends PorcupineError {
+  constructor(
+    /** The partition whose search ran out, and how many operations it has. */
+    readonly partitionIndex: number,
+    readonly operationCount: number,
+  ) {
+    super(
+      `the search of partition ${partitionIndex} (${operationCount} operations) ran out of memory: too many of its ` +
+        `operations overlap for an exhaustive search. Give the check a time limit (checkOperationsTimeout, or ` +
+        `checkOperationsVerbose with a timeout above 0: it answers Unknown when the time is up), or partition the ` +
+        `history more finely.`,
+    );
+  }
+}
+
 /** A one-line description of any thrown value. */
 export function describeThrown(value: unknown): string {
   if (value instanceof Error) return `${value.name}: ${value.message}`;

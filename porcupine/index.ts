@@ -31,6 +31,7 @@ export {
   ModelStepError,
   OverlappingOperationsError,
   PorcupineError,
+  SearchMemoryError,
 } from './errors.ts';
 export { fillDefaults, noPartition, shallowEqual } from './model.ts';
 export { kv, kvModel, kvOpFromNumber, type KvInput, type KvOp, type KvOutput } from './kv.ts';

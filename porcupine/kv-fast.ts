@@ -12,11 +12,13 @@
  * the general path runs, which reports such input properly.
  */
 import { isPast } from './clock.ts';
+import { SearchMemoryError } from './errors.ts';
 import { validateOperations } from './history.ts';
 import { kvModel, stepsLikeKvModel, type KvInput, type KvOutput } from './kv.ts';
 import { APPEND, APPEND_RETURN, GET, PUT } from './kv-program.ts';
 import { lazyKvInfo } from './kv-fast-info.ts';
 import type { SearchOutcome } from './search.ts';
+import { SearchOutOfMemory } from './search-memory.ts';
 import type { CheckResult, FullModel, Model, Operation, VerboseResult } from './types.ts';
 import { dropKvSearchInstance, kvSearchInstance, releaseKvSearchMemory, type KvSearchExports } from './wasm/instance.ts';
 
@@ -56,9 +58,10 @@ export function checkKvFast<I, O>(
     if (module.prepare() !== 0) validateOperations(model, history);
     return searchAll(module, history, module.partitions(), deadline, verbose);
   } catch (error) {
-    // The module trapped (e.g. a history too large for its 4 GiB of memory): the general path
-    // checks it instead, and the next check gets a fresh instance.
-    if (!(error instanceof WebAssembly.RuntimeError)) throw error;
+    // The module trapped, or ran out of memory before any search (a history too large for its
+    // 4 GiB): the general path checks it instead, and the next check gets a fresh instance.
+    if (error instanceof SearchMemoryError) dropKvSearchInstance();
+    if (!(error instanceof WebAssembly.RuntimeError || error instanceof SearchOutOfMemory)) throw error;
     dropKvSearchInstance();
     return undefined;
   } finally {
@@ -162,10 +165,10 @@ function searchAll<I, O>(
   const complete: (Int32Array | undefined)[] = [];
   for (let partition = 0; partition < partitionCount; partition++) {
     if (isPast(deadline)) break; // the remaining partitions stay unjudged
-    const result = searchOne(module, partition, verbose, deadline);
+    const size = module.partitionStart(partition + 1) - module.partitionStart(partition);
+    const result = searchOneNamingMemory(module, partition, size, verbose, deadline);
     results[partition] = result;
     if (verbose) {
-      const size = module.partitionStart(partition + 1) - module.partitionStart(partition);
       if (result === 'Ok') complete[partition] = new Int32Array(module.memory.buffer, module.completeSequence(), size).slice();
       else longest[partition] = readLongest(module, size);
     }
@@ -206,6 +209,16 @@ function readSequence(module: KvSearchExports, id: number): number[] {
     end = from;
   }
   return sequence;
+}
+
+/** searchOne, where running out of memory names the partition (its search would not fare better in JavaScript). */
+function searchOneNamingMemory(module: KvSearchExports, partition: number, size: number, verbose: boolean, deadline: number): CheckResult {
+  try {
+    return searchOne(module, partition, verbose, deadline);
+  } catch (error) {
+    if (error instanceof SearchOutOfMemory) throw new SearchMemoryError(partition, size);
+    throw error;
+  }
 }
 
 /** Searches one partition, looking at the clock each time the module pauses. */

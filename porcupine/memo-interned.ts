@@ -7,6 +7,7 @@
  * another in a single word pool. A configuration's hash mixes the set's Zobrist hash with
  * its state id, so the many states one set can reach land in different slots.
  */
+import { poolWithRoom } from './search-memory.ts';
 
 /** Slots start at this many and double when half full. */
 const initialCapacity = 1 << 10;
@@ -104,11 +105,7 @@ export class InternedMemo {
   /** Appends the words to the pool; returns where they start. */
   private store(words: Uint32Array): number {
     const wordCount = this.wordCount;
-    if (this.poolUsed + wordCount > this.pool.length) {
-      const bigger = new Uint32Array(Math.max(2 * this.pool.length, this.poolUsed + wordCount));
-      bigger.set(this.pool.subarray(0, this.poolUsed));
-      this.pool = bigger;
-    }
+    this.pool = poolWithRoom(this.pool, this.poolUsed, this.poolUsed + wordCount);
     const at = this.poolUsed;
     this.pool.set(words, at);
     this.poolUsed += wordCount;

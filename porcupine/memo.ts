@@ -9,6 +9,7 @@
  * found under the same set are compared with `equal`.
  */
 import type { Bitset } from './bitset.ts';
+import { poolWithRoom } from './search-memory.ts';
 
 /** Slots start at this many and double when half full. */
 const initialCapacity = 1 << 10;
@@ -82,11 +83,7 @@ export class MemoCache<S> {
   /** Appends the words to the pool; returns where they start. */
   private store(words: Uint32Array): number {
     const wordCount = this.wordCount;
-    if (this.poolUsed + wordCount > this.pool.length) {
-      const bigger = new Uint32Array(Math.max(2 * this.pool.length, this.poolUsed + wordCount));
-      bigger.set(this.pool.subarray(0, this.poolUsed));
-      this.pool = bigger;
-    }
+    this.pool = poolWithRoom(this.pool, this.poolUsed, this.poolUsed + wordCount);
     const at = this.poolUsed;
     this.pool.set(words, at);
     this.poolUsed += wordCount;

@@ -1,6 +1,7 @@
 /** Turning what goes wrong inside a search loop into errors that name the operation and state. */
-import { ModelError, ModelStepError, describeThrown } from './errors.ts';
+import { ModelError, ModelStepError, SearchMemoryError, describeThrown } from './errors.ts';
 import { EqualError } from './memo.ts';
+import { SearchOutOfMemory } from './search-memory.ts';
 import { describeStateSafely, operationForHumans } from './model.ts';
 import type { FullModel } from './types.ts';
 import type { SearchRequest } from './search.ts';
@@ -12,12 +13,13 @@ export class StepShapeError extends Error {
   }
 }
 
-/** Turns a failure inside the loop into an error that names the operation (or the memo's equal). */
+/** Turns a failure inside the loop into an error that names the operation (or the memo's equal, or memory). */
 export function searchError<S, I, O>(request: SearchRequest<S, I, O>, state: S, operation: number, error: unknown): Error {
   if (error instanceof StepShapeError) {
     return stepError(request, state, operation, `returned ${String(error.returned)} instead of [ok, newState]`, undefined);
   }
   if (error instanceof EqualError) return new ModelError(`model.equal threw: ${describeThrown(error.thrown)}`, { cause: error.thrown });
+  if (error instanceof SearchOutOfMemory) return new SearchMemoryError(request.partitionIndex, request.operations.length);
   return stepError(request, state, operation, `threw ${describeThrown(error)}`, error);
 }
 

@@ -10,6 +10,7 @@ import {
   ModelError,
   ModelStepError,
   OverlappingOperationsError,
+  SearchMemoryError,
   type Event,
   type KvInput,
   type KvOutput,
@@ -17,6 +18,8 @@ import {
   type Operation,
 } from '../index.ts';
 import { get, put, registerModel } from './helpers.ts';
+import { setSearchMemoryLimitForTests } from '../search-memory.ts';
+import { kvSearchInstance } from '../wasm/instance.ts';
 
 function thrown(run: () => unknown): Error {
   try {
@@ -184,5 +187,45 @@ describe('histories read back from JSON', () => {
         '{"clientId":1,"input":{"op":"get","key":"k"},"output":{"value":"v"},"call":2,"return":3}]',
     );
     expect(checkOperations(kvModel, parsed as Operation<KvInput, KvOutput>[])).toBe(true);
+  });
+});
+
+describe('a search that runs out of memory', () => {
+  // 14 clients append 6 times each, all at once, and a read answers what nobody wrote: an
+  // exhaustive search explores a vast number of orders before it can say Illegal.
+  const hard: Operation<KvInput, KvOutput>[] = [];
+  for (let c = 0; c < 14; c++) {
+    for (let round = 0; round < 6; round++) hard.push(kv.append(c, 'k', `${c}.${round};`, round * 10, round * 10 + 9));
+  }
+  hard.push(kv.get(99, 'k', 'impossible', 1000, 1001));
+  const outOfMemory = /^the search of partition 0 \(85 operations\) ran out of memory: .* time limit/;
+
+  it('is named, with the partition, in the JavaScript searches (not blamed on the model)', () => {
+    const previous = setSearchMemoryLimitForTests(1 << 16);
+    try {
+      const models = [
+        { ...kvModel, partition: (history: Operation<KvInput, KvOutput>[]) => kvModel.partition!(history) }, // interned states
+        { ...kvModel, equal: (a: string, b: string) => a === b }, // the model's own equal
+      ];
+      for (const model of models) {
+        const error = thrown(() => checkOperations(model, hard));
+        expect(error).toBeInstanceOf(SearchMemoryError);
+        expect(error.message).toMatch(outOfMemory);
+        expect((error as SearchMemoryError).partitionIndex).toBe(0);
+      }
+    } finally {
+      setSearchMemoryLimitForTests(previous);
+    }
+  });
+
+  it('is named, with the partition, in the key/value module, which then starts afresh', () => {
+    const capped = kvSearchInstance()!;
+    capped.limitPagesForTests(64);
+    const error = thrown(() => checkOperations(kvModel, hard));
+    expect(error).toBeInstanceOf(SearchMemoryError);
+    expect(error.message).toMatch(outOfMemory);
+    // The capped instance was dropped: the next check gets a fresh one.
+    expect(checkOperations(kvModel, [kv.put(0, 'k', 'a', 0, 1), kv.get(1, 'k', 'a', 2, 3)])).toBe(true);
+    expect(kvSearchInstance()).not.toBe(capped);
   });
 });

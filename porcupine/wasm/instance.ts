@@ -3,6 +3,7 @@
  * reused by every check. Undefined where WebAssembly is unavailable; the checker then runs its
  * JavaScript loop.
  */
+import { SearchOutOfMemory } from '../search-memory.ts';
 import { kvSearchBase64 } from './kv-search-binary.ts';
 
 /** What the module exports (see assembly/ for each function's contract). */
@@ -32,6 +33,8 @@ export interface KvSearchExports {
   completeSequence(): number;
   /** How many distinct states the last search built (for tests). */
   statesBuilt(): number;
+  /** For tests: caps the module's memory at this many 64 KiB pages (65536: no cap). */
+  limitPagesForTests(pages: number): void;
   /** For tests: with 1, every linearized set hashes alike, so the memo compares sets by content alone. */
   collideSetHashesForTests(on: number): void;
 }
@@ -47,6 +50,9 @@ const imports = {
   env: {
     abort: (): never => {
       throw new Error('kv search module aborted');
+    },
+    outOfMemory: (): never => {
+      throw new SearchOutOfMemory();
     },
   },
 };

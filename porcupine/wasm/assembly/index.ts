@@ -17,6 +17,7 @@ export {
   stringStartsPointer,
   unitsPointer,
 } from './history';
+export { limitPagesForTests } from './memory';
 export { collideSetHashesForTests, giveUp, resume, search } from './search';
 export { statesBuilt } from './states';
 export { completeSequence, sequenceLengths, sequenceOf, sequences, sequenceShared, sequenceTails } from './recorder';

@@ -6,14 +6,29 @@ export const NONE: i32 = -1;
 
 let top: usize = 0;
 
+/** The host's: memory cannot grow any more (it throws, so this never returns). */
+@external("env", "outOfMemory")
+declare function outOfMemory(): void;
+
+/** The most 64 KiB pages memory may grow to (for tests; else the whole 4 GiB). */
+let pageLimit: i32 = 65536;
+
+/** For tests: caps memory at `pages` pages (65536 lifts the cap). */
+export function limitPagesForTests(pages: i32): void {
+  pageLimit = pages;
+}
+
 /** Reserves `bytes` (8-aligned) at the top of memory, growing it as needed. */
 export function alloc(bytes: usize): usize {
   const at = (top + 7) & ~(<usize>7);
   const end = at + bytes;
   const have = (<usize>memory.size()) << 16;
   if (end > have) {
-    const pages = <i32>((end - have + 0xffff) >> 16);
-    if (memory.grow(pages) < 0) unreachable();
+    const pages = (end - have + 0xffff) >> 16;
+    if (<usize>memory.size() + pages > <usize>pageLimit || memory.grow(<i32>pages) < 0) {
+      outOfMemory();
+      unreachable();
+    }
   }
   top = end;
   return at;
