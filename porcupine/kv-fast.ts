@@ -58,9 +58,14 @@ export function checkKvFast<I, O>(
     if (module.prepare() !== 0) validateOperations(model, history);
     return searchAll(module, history, module.partitions(), deadline, verbose);
   } catch (error) {
+    // A partition's search ran out of memory: so would the general path's. The next check
+    // gets a fresh instance.
+    if (error instanceof SearchMemoryError) {
+      dropKvSearchInstance();
+      throw error;
+    }
     // The module trapped, or ran out of memory before any search (a history too large for its
     // 4 GiB): the general path checks it instead, and the next check gets a fresh instance.
-    if (error instanceof SearchMemoryError) dropKvSearchInstance();
     if (!(error instanceof WebAssembly.RuntimeError || error instanceof SearchOutOfMemory)) throw error;
     dropKvSearchInstance();
     return undefined;

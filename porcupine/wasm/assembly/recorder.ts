@@ -1,5 +1,5 @@
 // Partial linearizations, for verbose checks: per operation, the longest linearizable
-// prefix seen that contains it (the same bookkeeping as porcupine/partial-recorder.ts).
+// prefix seen that contains it (what porcupine/partial-recorder.ts gives, kept differently).
 //
 // An operation's longest sequence is settled when it leaves the stack, not at each dead end:
 // each stack slot keeps the best sequence recorded while its operation has been there (the
